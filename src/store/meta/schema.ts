@@ -1,0 +1,50 @@
+// Schema migrations, applied in order; PRAGMA user_version records how many ran.
+// Append new migrations; never edit one that has shipped.
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE blobs (
+    digest TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    media_type TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL
+  );
+  -- A committed or active snapshot (containerd's model): layers are committed snapshots keyed
+  -- by chain ID; container rootfs are active snapshots keyed by container ID.
+  CREATE TABLE snapshots (
+    key TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,          -- directory name under snapshots/
+    parent TEXT REFERENCES snapshots(key),
+    kind TEXT NOT NULL CHECK (kind IN ('committed', 'active', 'view')),
+    size INTEGER NOT NULL DEFAULT 0,
+    created INTEGER NOT NULL
+  );
+  CREATE TABLE images (
+    id TEXT PRIMARY KEY,              -- sha256 digest of the config blob
+    manifest_digest TEXT,
+    config TEXT NOT NULL,             -- the image config JSON (also in the content store)
+    chain_id TEXT NOT NULL,           -- top layer's chain ID ('' for an empty image)
+    size INTEGER NOT NULL,
+    parent TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,
+    last_tag_time INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE image_refs (
+    ref TEXT PRIMARY KEY,             -- normalized: docker.io/library/busybox:latest or repo@sha256:...
+    image_id TEXT NOT NULL REFERENCES images(id),
+    created INTEGER NOT NULL
+  );
+  CREATE INDEX image_refs_by_image ON image_refs(image_id);
+  CREATE TABLE containers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,        -- without the leading slash
+    image_id TEXT NOT NULL,
+    image_ref TEXT NOT NULL,          -- Config.Image as the user gave it
+    created INTEGER NOT NULL,         -- unix nanoseconds
+    config TEXT NOT NULL,             -- Config JSON
+    host_config TEXT NOT NULL,        -- HostConfig JSON
+    state TEXT NOT NULL,              -- ContainerRecordState JSON (status, pid, exit code, times)
+    restart_count INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX containers_by_image ON containers(image_id);
+  `,
+];

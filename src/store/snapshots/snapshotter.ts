@@ -1,0 +1,40 @@
+/** A mount as the runtime-spec describes it; snapshotters return these and never mount. */
+export interface Mount {
+  type: string; // 'overlay' | 'bind'
+  source: string;
+  options: string[];
+}
+
+export type SnapshotKind = 'committed' | 'active' | 'view';
+
+export interface SnapshotInfo {
+  key: string;
+  parent?: string;
+  kind: SnapshotKind;
+  created: number;
+  /** Bytes used by this snapshot's own directory (not its parents). */
+  size: number;
+}
+
+/**
+ * Snapshotter (containerd's interface): layers are committed snapshots named by chain ID;
+ * a container's rootfs is an active snapshot over the image's top layer.
+ */
+export interface Snapshotter {
+  readonly name: string; // 'overlay' | 'vfs' (also the GraphDriver name shown in inspect)
+  stat(key: string): Promise<SnapshotInfo | undefined>;
+  /** A writable snapshot on top of `parent` (a committed key, or none for an empty base). */
+  prepare(key: string, parent?: string): Promise<Mount[]>;
+  /** A read-only view of `parent`. */
+  view(key: string, parent?: string): Promise<Mount[]>;
+  mounts(key: string): Promise<Mount[]>;
+  /** Turn the active snapshot `key` into the committed snapshot `name`. */
+  commit(name: string, key: string): Promise<void>;
+  /** Remove a snapshot; fails with Conflict if it has children. */
+  remove(key: string): Promise<void>;
+  /** The directory a layer can be unpacked into directly (the active snapshot's upper dir). */
+  upperDir(key: string): Promise<string>;
+  list(): Promise<SnapshotInfo[]>;
+  /** Delete directories that have no record (left by a crash). */
+  cleanupOrphans(): Promise<number>;
+}
