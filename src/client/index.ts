@@ -1,0 +1,38 @@
+// EngineClient: the typed Docker Engine API client shared by the CLI, compose and the tests.
+import { ContainersApi } from './containers.ts';
+import { ImagesApi } from './images.ts';
+import { SystemApi } from './system.ts';
+import { Transport, type TransportOptions } from './transport.ts';
+
+export type { TransportOptions } from './transport.ts';
+
+export class EngineClient {
+  readonly transport: Transport;
+  readonly containers: ContainersApi;
+  readonly images: ImagesApi;
+  readonly system: SystemApi;
+
+  constructor(options: TransportOptions = {}) {
+    this.transport = new Transport(options);
+    this.containers = new ContainersApi(this.transport);
+    this.images = new ImagesApi(this.transport);
+    this.system = new SystemApi(this.transport);
+  }
+
+  get host(): string {
+    return this.transport.host;
+  }
+
+  /** The negotiated API version, e.g. "1.47". */
+  apiVersion(): Promise<string> {
+    return this.transport.apiVersion();
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
+
+export { Transport } from './transport.ts';
+export { demuxTo, copyRaw, FrameParser } from './demux.ts';
+export { StreamError } from './progress.ts';

@@ -1,0 +1,328 @@
+// HTTP/1.1 to berthd (or any Docker-API daemon) over a UNIX socket or TCP, with node:http and a
+// keep-alive agent. node:http rather than undici: the CLI's start-up budget is ~100 ms and
+// node:http is already in the runtime snapshot.
+import http from 'node:http';
+import net from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
+import { API_VERSION, compareApiVersions } from '../api/version.ts';
+import { DaemonUnreachable, errorBodyMessage, errorForStatus } from './errors.ts';
+
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+/** What the docker CLI assumes when a ping carries no Api-Version header. */
+export const FALLBACK_API_VERSION = '1.24';
+
+export type QueryValue = string | number | boolean | string[] | undefined | null;
+export type Query = Record<string, QueryValue>;
+
+export interface TransportOptions {
+  /** unix:///path, tcp://host:port, or a bare socket path. Defaults from BERTH_HOST / DOCKER_HOST. */
+  host?: string;
+  /** Pin the API version (no negotiation), like DOCKER_API_VERSION. */
+  apiVersion?: string;
+  userAgent?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RequestOptions {
+  method?: string;
+  path: string;
+  query?: Query;
+  /** A JSON body (serialised with a trailing newline, as the docker CLI sends). */
+  json?: unknown;
+  /** A streamed body, sent chunked. */
+  body?: Readable;
+  contentType?: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface PingResult {
+  apiVersion: string;
+  osType: string;
+  experimental: boolean;
+  builderVersion?: string;
+}
+
+export interface HijackOptions {
+  query?: Query;
+  json?: unknown;
+  /** Copied to the daemon; the write side is half-closed when it ends. Without it: at once. */
+  stdin?: Readable;
+}
+
+export interface HijackedStream {
+  socket: Duplex;
+  contentType: string;
+}
+
+interface Endpoint {
+  socketPath?: string;
+  hostname?: string;
+  port?: number;
+}
+
+/** host option, else BERTH_HOST, else DOCKER_HOST, else the default socket. */
+export function resolveHost(host: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return host || env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
+}
+
+export function parseHost(host: string): Endpoint {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  if (host.startsWith('/')) return { socketPath: host };
+  const m = /^(?:tcp|http):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(host);
+  if (!m) throw new Error(`unsupported host: ${host} (want unix:///path or tcp://host:port)`);
+  return { hostname: m[1].replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 2375 };
+}
+
+export function encodeQuery(query: Query | undefined): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) {
+      const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+      parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(s)}`);
+    }
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+export class Transport {
+  readonly host: string;
+  private readonly endpoint: Endpoint;
+  private readonly agent: http.Agent;
+  private readonly userAgent: string;
+  private readonly pinnedVersion: string | undefined;
+  private negotiated: Promise<string> | undefined;
+  private pingResult: PingResult | undefined;
+
+  constructor(options: TransportOptions = {}) {
+    const env = options.env ?? process.env;
+    this.host = resolveHost(options.host, env);
+    this.endpoint = parseHost(this.host);
+    this.agent = new http.Agent({ keepAlive: true });
+    this.userAgent = options.userAgent ?? 'berth-client/0.1.0 (linux)';
+    this.pinnedVersion = options.apiVersion || env.BERTH_API_VERSION || env.DOCKER_API_VERSION || undefined;
+  }
+
+  /** The API version the client uses: min(ours, the daemon's), negotiated once. */
+  apiVersion(): Promise<string> {
+    this.negotiated ??= this.negotiate();
+    return this.negotiated;
+  }
+
+  /** The last ping's answer (negotiating first if needed). */
+  async ping(): Promise<PingResult> {
+    await this.apiVersion();
+    if (this.pingResult && !this.pinnedVersion) return this.pingResult;
+    this.pingResult = await this.doPing();
+    return this.pingResult;
+  }
+
+  private async negotiate(): Promise<string> {
+    const ping = await this.doPing();
+    this.pingResult = ping;
+    // a pinned version still pings (as docker does) but never downgrades
+    if (this.pinnedVersion) return this.pinnedVersion;
+    return compareApiVersions(ping.apiVersion, API_VERSION) < 0 ? ping.apiVersion : API_VERSION;
+  }
+
+  private async doPing(): Promise<PingResult> {
+    let res = await this.raw({ method: 'HEAD', path: '/_ping' });
+    // docker's rule: 200 and 500 still carry usable headers; anything else → retry with GET
+    if (res.statusCode !== 200 && res.statusCode !== 500) {
+      res.resume();
+      res = await this.raw({ method: 'GET', path: '/_ping' });
+    }
+    res.resume();
+    const header = (name: string): string | undefined => {
+      const v = res.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    return {
+      apiVersion: header('api-version') || FALLBACK_API_VERSION,
+      osType: header('ostype') ?? '',
+      experimental: header('docker-experimental') === 'true',
+      builderVersion: header('builder-version'),
+    };
+  }
+
+  private async versionedPath(path: string, query: Query | undefined): Promise<string> {
+    const version = await this.apiVersion();
+    return `/v${version}${path}${encodeQuery(query)}`;
+  }
+
+  private baseRequestOptions(method: string, path: string, headers: Record<string, string>): http.RequestOptions {
+    return {
+      ...this.endpoint,
+      method,
+      path,
+      headers: { Host: 'api.moby.localhost', 'User-Agent': this.userAgent, ...headers },
+    };
+  }
+
+  /** One HTTP exchange, no version prefix and no status check. */
+  private raw(options: RequestOptions & { fullPath?: string }): Promise<IncomingMessage> {
+    const method = options.method ?? 'GET';
+    const headers: Record<string, string> = { ...options.headers };
+    let payload: string | undefined;
+    if (options.json !== undefined) {
+      payload = JSON.stringify(options.json) + '\n';
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
+    } else if (options.body) {
+      headers['Content-Type'] = options.contentType ?? 'application/octet-stream';
+      headers['Transfer-Encoding'] = 'chunked';
+    } else if (options.contentType) {
+      headers['Content-Type'] = options.contentType;
+    }
+    const path = options.fullPath ?? options.path;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = http.request({ ...this.baseRequestOptions(method, path, headers), agent: this.agent, signal: options.signal });
+      req.once('response', resolve);
+      req.once('error', (err) => reject(this.connectionError(err)));
+      if (payload !== undefined) req.end(payload);
+      else if (options.body) {
+        options.body.once('error', (err) => req.destroy(err));
+        options.body.pipe(req);
+      } else req.end();
+    });
+  }
+
+  private connectionError(err: Error): Error {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ENOTSOCK') {
+      return new DaemonUnreachable(this.host, err);
+    }
+    return err;
+  }
+
+  /** Send a request; resolve with the response once its status is a success (<400, or 304). */
+  async request(options: RequestOptions): Promise<IncomingMessage> {
+    const fullPath = await this.versionedPath(options.path, options.query);
+    const res = await this.raw({ ...options, fullPath });
+    const status = res.statusCode ?? 0;
+    if (status === 304) {
+      res.resume();
+      throw errorForStatus(304, 'not modified');
+    }
+    if (status >= 400) {
+      const body = await readText(res);
+      throw errorForStatus(status, errorBodyMessage(status, body));
+    }
+    return res;
+  }
+
+  /** A JSON request/response. Resolves undefined for empty bodies (204, 201 without body). */
+  async json<T>(options: RequestOptions): Promise<T> {
+    const res = await this.request(options);
+    const text = await readText(res);
+    return (text.trim() === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  /** A request whose answer is ignored (204/200 empty); 304 counts as success. */
+  async send(options: RequestOptions): Promise<{ notModified: boolean }> {
+    try {
+      const res = await this.request(options);
+      await readText(res);
+      return { notModified: false };
+    } catch (err) {
+      if (err instanceof Error && (err as { kind?: string }).kind === 'NotModified') return { notModified: true };
+      throw err;
+    }
+  }
+
+  /**
+   * Attach/exec: an upgrade request that must be answered 101; returns the raw socket. The socket
+   * is half-open capable: we end our write side when stdin ends (or at once without stdin) and keep
+   * reading output until the daemon closes.
+   */
+  async hijack(path: string, options: HijackOptions = {}): Promise<HijackedStream> {
+    const fullPath = await this.versionedPath(path, options.query);
+    const payload = options.json !== undefined ? JSON.stringify(options.json) + '\n' : '';
+    const headers: Record<string, string> = {
+      'Content-Type': options.json !== undefined ? 'application/json' : 'text/plain',
+      'Content-Length': String(Buffer.byteLength(payload)),
+      Connection: 'Upgrade',
+      Upgrade: 'tcp',
+    };
+    const endpoint = this.endpoint;
+    const socket = await new Promise<Duplex>((resolve, reject) => {
+      const req = http.request({
+        ...this.baseRequestOptions('POST', fullPath, headers),
+        agent: false,
+        // allowHalfOpen: our FIN must not make Node tear down the read side (docker-api-trace §3.3)
+        createConnection: () =>
+          endpoint.socketPath
+            ? net.createConnection({ path: endpoint.socketPath, allowHalfOpen: true })
+            : net.createConnection({ host: endpoint.hostname, port: endpoint.port ?? 2375, allowHalfOpen: true }),
+      });
+      req.once('upgrade', (res: IncomingMessage, sock: Duplex, head: Buffer) => {
+        if (res.statusCode !== 101) {
+          sock.destroy();
+          reject(new Error(`unable to upgrade to tcp, received ${res.statusCode}`));
+          return;
+        }
+        if (head.length > 0) sock.unshift(head);
+        resolve(Object.assign(sock, { contentType: String(res.headers['content-type'] ?? '') }));
+      });
+      req.once('response', (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        void readText(res).then((body) => {
+          if (status >= 400) reject(errorForStatus(status, errorBodyMessage(status, body)));
+          else reject(new Error(`unable to upgrade to tcp, received ${status}`));
+        }, reject);
+      });
+      req.once('error', (err) => reject(this.connectionError(err)));
+      req.end(payload);
+    });
+    const contentType = (socket as Duplex & { contentType: string }).contentType;
+    const stdin = options.stdin;
+    if (stdin) {
+      stdin.on('data', (chunk: Buffer) => {
+        if (!socket.write(chunk)) {
+          stdin.pause();
+          socket.once('drain', () => stdin.resume());
+        }
+      });
+      stdin.once('end', () => socket.end());
+      socket.once('close', () => stdin.pause());
+    } else {
+      socket.end();
+    }
+    return { socket, contentType };
+  }
+
+  /** Drop pooled sockets so the process can exit. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+export function readText(res: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.once('error', reject);
+  });
+}
+
+/** JSON lines (`\n` or `\r\n` separated) of a streaming response, one parsed object each. */
+export async function* jsonLines<T>(stream: AsyncIterable<Buffer | string>): AsyncGenerator<T> {
+  let buffered = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    buffered += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line) yield JSON.parse(line) as T;
+    }
+  }
+  const rest = (buffered + decoder.decode()).trim();
+  if (rest) yield JSON.parse(rest) as T;
+}
