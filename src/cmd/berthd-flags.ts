@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, type DaemonConfig } from '../daemon/config.ts';
+import { InvalidParameter } from '../lib/errors.ts';
+import { isLogLevel } from '../lib/logger.ts';
+
+export const USAGE = `Usage: berthd [OPTIONS]
+
+A container engine that serves the Docker Engine API.
+
+Options:
+      --data-root string         Root directory of persistent state (default "/var/lib/berth")
+      --exec-root string         Root directory for execution state (default "/run/berth")
+  -H, --host list                Daemon socket(s) to listen on (default unix:///run/berth/berth.sock)
+  -p, --pidfile string           Path to use for the daemon PID file (default "/run/berth/berthd.pid")
+  -l, --log-level string         Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+  -D, --debug                    Enable debug mode
+      --default-runtime string   Default OCI runtime for containers ("runc"|"crun") (default "runc")
+      --storage-driver string    Storage driver to use (default "overlay")
+      --cgroup-parent string     Parent cgroup for all containers (default "berth")
+  -v, --version                  Print version information and quit
+  -h, --help                     Print usage
+`;
+
+export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean; version: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-root': { type: 'string' },
+      'exec-root': { type: 'string' },
+      host: { type: 'string', short: 'H', multiple: true },
+      pidfile: { type: 'string', short: 'p' },
+      'log-level': { type: 'string', short: 'l' },
+      debug: { type: 'boolean', short: 'D' },
+      'default-runtime': { type: 'string' },
+      'storage-driver': { type: 'string' },
+      'cgroup-parent': { type: 'string' },
+      version: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  const execRoot = values['exec-root'] ?? DEFAULT_CONFIG.execRoot;
+  const runtime = values['default-runtime'] ?? 'runc';
+  if (runtime !== 'runc' && runtime !== 'crun') throw new InvalidParameter(`unknown runtime: ${runtime} (runc or crun)`);
+  const storage = values['storage-driver'] ?? 'overlay';
+  if (storage !== 'overlay' && storage !== 'overlay2') throw new InvalidParameter(`unsupported storage driver: ${storage}`);
+  const debug = values.debug ?? false;
+  const logLevel = values['log-level'] ?? (debug ? 'debug' : 'info');
+  if (!isLogLevel(logLevel)) throw new InvalidParameter(`invalid log level: ${logLevel}`);
+  return {
+    dataRoot: values['data-root'] ?? DEFAULT_CONFIG.dataRoot,
+    execRoot,
+    hosts: values.host && values.host.length > 0 ? values.host : DEFAULT_CONFIG.hosts,
+    pidfile: values.pidfile ?? join(execRoot, 'berthd.pid'),
+    logLevel,
+    debug,
+    defaultRuntime: runtime,
+    storageDriver: 'overlay',
+    cgroupParent: values['cgroup-parent'] ?? DEFAULT_CONFIG.cgroupParent,
+    help: values.help ?? false,
+    version: values.version ?? false,
+  };
+}

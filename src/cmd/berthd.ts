@@ -1,0 +1,165 @@
+// berthd: the composition root. Parses flags, wires concrete backends into the daemon services,
+// reconciles state from the last run, and serves the Docker Engine API.
+import module from 'node:module';
+module.enableCompileCache?.();
+
+import { chmodSync, mkdirSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { dirname } from "node:path";
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { daemonPaths, type DaemonConfig } from '../daemon/config.ts';
+import { parseDaemonFlags, USAGE } from './berthd-flags.ts';
+import { acquireLock } from './daemon-lock.ts';
+import { ENGINE_VERSION } from '../api/version.ts';
+import { log, type LogLevel } from '../lib/logger.ts';
+import { EventBus } from '../lib/events.ts';
+import { KeyedLock } from '../lib/keyedlock.ts';
+import { errorMessage } from '../lib/errors.ts';
+import { MetaDb } from '../store/meta/db.ts';
+import { LocalContentStore } from '../store/content/local.ts';
+import { OverlaySnapshotter } from '../store/snapshots/overlay/overlay.ts';
+import { ImageStore } from '../store/images/store.ts';
+import { ConmonRuntime } from '../runtime/conmon/conmon.ts';
+import { realHost } from '../os/host.ts';
+import { ContainerRepo } from '../daemon/containers/repo.ts';
+import { Lifecycle } from '../daemon/containers/lifecycle.ts';
+import type { ContainerDeps } from '../daemon/containers/deps.ts';
+import { handleExit } from '../daemon/containers/exit.ts';
+import { restore } from '../daemon/restore.ts';
+import { systemInfo } from '../daemon/system/info.ts';
+import { versionInfo } from '../daemon/system/version.ts';
+import { Router } from '../server/router.ts';
+import { createApiServer } from '../server/app.ts';
+import { registerSystemRoutes } from '../server/routes/system.ts';
+import { registerContainerRoutes } from '../server/routes/containers.ts';
+import { registerImageRoutes } from '../server/routes/images.ts';
+import { isRunning } from '../daemon/containers/record.ts';
+
+function listen(server: Server, host: string): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    if (host.startsWith('unix://')) {
+      const path = host.slice('unix://'.length);
+      mkdirSync(dirname(path), { recursive: true });
+      rmSync(path, { force: true });
+      server.listen(path, () => {
+        chmodSync(path, 0o660);
+        server.off('error', reject);
+        resolve(() => rmSync(path, { force: true }));
+      });
+    } else if (host.startsWith('tcp://')) {
+      const u = new URL(host);
+      server.listen(Number(u.port || 2375), u.hostname, () => {
+        server.off('error', reject);
+        resolve(() => undefined);
+      });
+    } else {
+      reject(new Error(`unsupported host: ${host} (unix:// or tcp://)`));
+    }
+  });
+}
+
+async function main(cfg: DaemonConfig): Promise<void> {
+  log.level = cfg.logLevel as LogLevel;
+  const paths = daemonPaths(cfg);
+  mkdirSync(cfg.dataRoot, { recursive: true, mode: 0o711 });
+  mkdirSync(cfg.execRoot, { recursive: true, mode: 0o700 });
+  const releaseLock = acquireLock(paths.lock);
+  writeFileSync(cfg.pidfile, String(process.pid));
+
+  const db = new MetaDb(paths.db);
+  const events = new EventBus();
+  const content = new LocalContentStore({ root: paths.content });
+  const snapshots = new OverlaySnapshotter({ root: paths.snapshots, db });
+  const images = new ImageStore({ db });
+  const runtime = new ConmonRuntime({
+    runtimePath: `/usr/bin/${cfg.defaultRuntime}`,
+    runtimeRoot: paths.runtimeRoot,
+    conmonPath: '/usr/bin/conmon',
+    execRoot: cfg.execRoot,
+    name: cfg.defaultRuntime,
+  });
+  const repo = new ContainerRepo(db);
+  const containers: ContainerDeps = {
+    repo,
+    images,
+    snapshots,
+    runtime,
+    host: realHost,
+    events,
+    lifecycle: new Lifecycle(),
+    locks: new KeyedLock(),
+    containersDir: paths.containers,
+    bundlesDir: paths.bundles,
+    cgroupParent: cfg.cgroupParent,
+    runtimeName: cfg.defaultRuntime,
+    storageDriver: 'overlay2',
+  };
+
+  // Exits are handled from here on; subscribe before reconciling so none falls in between.
+  runtime.onExit((id) => void handleExit(containers, id).catch((err: unknown) => log.error('exit handling failed', { id, error: err })));
+  await restore(containers);
+
+  const daemonId = randomUUID();
+  const listeners = { count: 0 };
+  const router = new Router();
+  registerSystemRoutes(router, {
+    events,
+    listeners,
+    version: () => versionInfo(cfg.defaultRuntime),
+    info: () => {
+      const all = repo.all();
+      const running = all.filter((r) => r.state.status === 'running').length;
+      const paused = all.filter((r) => r.state.status === 'paused').length;
+      return systemInfo(cfg, { containers: all.length, running, paused, stopped: all.filter((r) => !isRunning(r.state)).length, images: images.list().length }, { id: daemonId, driver: 'overlay2', eventListeners: listeners.count });
+    },
+  });
+  registerContainerRoutes(router, containers);
+  registerImageRoutes(router, { db, content, snapshots, images, events, containersUsingImage: (id) => repo.usingImage(id).map((r) => ({ id: r.id, running: isRunning(r.state) })) });
+
+  const server = createApiServer(router);
+  const closers: Array<() => void> = [];
+  for (const host of cfg.hosts) {
+    closers.push(await listen(server, host));
+    log.info('API listening', { host });
+  }
+  log.info('berthd started', { version: ENGINE_VERSION, dataRoot: cfg.dataRoot, pid: process.pid });
+
+  // SIGTERM/SIGINT: stop serving; containers keep running under conmon.
+  const shutdown = (signal: string): void => {
+    log.info('shutting down; containers keep running', { signal });
+    server.close();
+    server.closeAllConnections();
+    for (const close of closers) close();
+    db.close();
+    try {
+      unlinkSync(cfg.pidfile);
+    } catch {
+      /* gone */
+    }
+    releaseLock();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+let cfg: ReturnType<typeof parseDaemonFlags>;
+try {
+  cfg = parseDaemonFlags(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`berthd: ${errorMessage(err)}\nSee 'berthd --help'.\n`);
+  process.exit(125);
+}
+if (cfg.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+if (cfg.version) {
+  process.stdout.write(`berthd version ${ENGINE_VERSION}\n`);
+  process.exit(0);
+}
+main(cfg).catch((err: unknown) => {
+  log.error('failed to start daemon', { error: errorMessage(err) });
+  process.exit(1);
+});

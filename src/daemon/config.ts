@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+
+/** berthd's settings, from flags (dockerd's names where they exist). */
+export interface DaemonConfig {
+  dataRoot: string;
+  execRoot: string;
+  hosts: string[];
+  pidfile: string;
+  logLevel: string;
+  debug: boolean;
+  defaultRuntime: 'runc' | 'crun';
+  storageDriver: 'overlay';
+  cgroupParent: string;
+}
+
+export const DEFAULT_CONFIG: DaemonConfig = {
+  dataRoot: '/var/lib/berth',
+  execRoot: '/run/berth',
+  hosts: ['unix:///run/berth/berth.sock'],
+  pidfile: '/run/berth/berthd.pid',
+  logLevel: 'info',
+  debug: false,
+  defaultRuntime: 'runc',
+  storageDriver: 'overlay',
+  cgroupParent: 'berth',
+};
+
+/** Where things live under the data root (persistent) and exec root (tmpfs, gone at reboot). */
+export function daemonPaths(cfg: DaemonConfig) {
+  return {
+    db: join(cfg.dataRoot, 'meta.db'),
+    content: join(cfg.dataRoot, 'content'),
+    snapshots: join(cfg.dataRoot, 'snapshots'),
+    containers: join(cfg.dataRoot, 'containers'),
+    lock: join(cfg.dataRoot, 'berthd.lock'),
+    bundles: join(cfg.execRoot, 'containers'),
+    runtimeRoot: join(cfg.execRoot, 'runc'),
+  };
+}
+export type DaemonPaths = ReturnType<typeof daemonPaths>;

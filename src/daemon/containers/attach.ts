@@ -1,0 +1,91 @@
+import type { Writable } from 'node:stream';
+import { log } from '../../lib/logger.ts';
+import { readLog } from '../../runtime/conmon/logfile.ts';
+import { containerPaths, type ContainerDeps } from './deps.ts';
+import { encodeEntry } from './logs.ts';
+import { isRunning } from './record.ts';
+
+export interface AttachOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  stream: boolean;
+  logs: boolean;
+  detachKeys?: string;
+}
+
+export interface AttachConnection {
+  input: NodeJS.ReadableStream;
+  output: Writable;
+  close: () => void;
+}
+
+/**
+ * POST /containers/{id}/attach. Output is read from conmon's log file (which conmon writes before
+ * it records the exit, so nothing is lost at exit); stdin goes to conmon's attach socket.
+ * Attaching to a container that is not running waits for its start (docker run / start -a).
+ */
+export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOptions): { tty: boolean; run: (conn: AttachConnection) => Promise<void> } {
+  const rec = deps.repo.find(ref);
+  const tty = rec.config.Tty;
+  const run = async (conn: AttachConnection): Promise<void> => {
+    const abort = new AbortController();
+    conn.output.on('close', () => abort.abort());
+    conn.output.on('error', () => abort.abort());
+    const attachedAt = BigInt(Date.now()) * 1_000_000n;
+    const wantStdin = opts.stdin && rec.config.OpenStdin;
+    let unhook: (() => void) | undefined;
+    const connectStdin = async (): Promise<void> => {
+      let stdin: Writable;
+      try {
+        stdin = await deps.runtime.openStdin(rec.id);
+      } catch (err) {
+        log.warn('attach: stdin unavailable', { id: rec.id, error: err });
+        return;
+      }
+      stdin.on('error', () => undefined);
+      conn.input.on('data', (chunk: Buffer) => stdin.write(chunk));
+      conn.input.on('end', () => {
+        if (rec.config.StdinOnce) stdin.end();
+      });
+      conn.input.resume();
+    };
+    if (!wantStdin) conn.input.resume(); // drain and ignore: the client may half-close at once
+    // Subscribe to the exit before anything can start the container, so a fast exit is not missed.
+    let exited = !opts.stream;
+    const exit = opts.stream ? deps.lifecycle.nextExit(rec.id, abort.signal) : Promise.resolve(undefined);
+    exit.then(() => (exited = true), () => (exited = true));
+    try {
+      // Wait for a start if the container is not running yet.
+      if (!isRunning(rec.state) && opts.stream) {
+        const started = deps.lifecycle.started(rec.id, abort.signal);
+        started.catch(() => undefined);
+        if (wantStdin) unhook = deps.lifecycle.addPreStartHook(rec.id, connectStdin);
+        await started;
+      } else if (wantStdin && isRunning(rec.state)) {
+        await connectStdin();
+      }
+      if (!isRunning(rec.state)) exited = true;
+      if (!opts.stdout && !opts.stderr) {
+        if (!exited) await exit.catch(() => undefined);
+        return;
+      }
+      const entries = readLog(containerPaths(deps, rec.id).logPath, {
+        since: opts.logs ? undefined : attachedAt,
+        follow: opts.stream,
+        signal: abort.signal,
+        stopWhen: () => exited,
+      });
+      for await (const entry of entries) {
+        if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
+        conn.output.write(encodeEntry(entry, tty, false));
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) log.warn('attach failed', { id: rec.id, error: err });
+    } finally {
+      unhook?.();
+      conn.close();
+    }
+  };
+  return { tty, run };
+}

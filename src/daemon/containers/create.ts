@@ -1,0 +1,65 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { randomId } from '../../lib/digest.ts';
+import { failpoint } from '../../lib/failpoint.ts';
+import { generateName } from '../../lib/names.ts';
+import type { ContainerCreateRequest, ContainerCreateResponse } from '../../types/docker.ts';
+import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
+import { mergeConfig, normalizeHostConfig } from './config.ts';
+import { writeEtcFiles } from './etcfiles.ts';
+import { initialState, nowRfc3339Nano, type ContainerRecord } from './record.ts';
+import { nameConflict } from './repo.ts';
+import { validateCreate, validateName } from './validate.ts';
+
+function pickName(deps: ContainerDeps, requested: string | undefined): string {
+  if (requested) {
+    validateName(requested);
+    const name = requested.replace(/^\//, '');
+    const owner = deps.repo.nameOwner(name);
+    if (owner) throw nameConflict(name, owner);
+    return name;
+  }
+  for (let retry = 0; ; retry++) {
+    const name = generateName(retry > 5 ? retry : 0);
+    if (!deps.repo.nameOwner(name)) return name;
+  }
+}
+
+/**
+ * POST /containers/create. Everything is validated before anything is made; then the rootfs
+ * snapshot and the container's files are created, and the DB row is written last, so a crash
+ * or error at any step leaves only orphans that `restore` sweeps (and here we sweep at once).
+ */
+export async function createContainer(deps: ContainerDeps, req: ContainerCreateRequest, requestedName?: string): Promise<ContainerCreateResponse> {
+  validateCreate(req);
+  const name = pickName(deps, requestedName);
+  const image = await deps.images.resolve(req.Image);
+  const id = randomId();
+  const config = mergeConfig(req, image.config, id);
+  const hostConfig = normalizeHostConfig(req.HostConfig, deps.runtimeName);
+  const paths = containerPaths(deps, id);
+  const rec: ContainerRecord = {
+    id,
+    name,
+    imageId: image.id,
+    imageRef: req.Image,
+    created: nowRfc3339Nano(),
+    config,
+    hostConfig,
+    state: initialState(),
+    restartCount: 0,
+  };
+  try {
+    await deps.snapshots.prepare(id, image.chainId || undefined);
+    await mkdir(paths.dataDir, { recursive: true, mode: 0o710 });
+    await writeEtcFiles(paths, config, hostConfig);
+    failpoint('container-create-before-commit');
+    deps.repo.insert(rec);
+  } catch (err) {
+    await rm(paths.dataDir, { recursive: true, force: true });
+    await deps.snapshots.remove(id).catch(() => undefined);
+    throw err;
+  }
+  deps.events.publish('container', 'create', id, eventAttributes(rec));
+  const warnings: string[] = [];
+  return { Id: id, Warnings: warnings };
+}

@@ -1,0 +1,27 @@
+import { log } from '../../lib/logger.ts';
+import { eventAttributes, type ContainerDeps } from './deps.ts';
+import { releaseRuntime } from './release.ts';
+import { isRunning, nowRfc3339Nano, type ContainerRecord } from './record.ts';
+import { removeContainer } from './remove.ts';
+
+/**
+ * The container's process ended (conmon wrote its exit file): record the exit code, release
+ * runtime resources, wake waiters, and honour AutoRemove.
+ */
+export async function handleExit(deps: ContainerDeps, id: string, fallbackCode = 255): Promise<void> {
+  const rec = deps.repo.get(id);
+  if (!rec) return;
+  const exited = await deps.locks.run(id, async () => {
+    if (!isRunning(rec.state)) return false;
+    const code = (await deps.runtime.exitCode(id)) ?? fallbackCode;
+    await releaseRuntime(deps, rec);
+    rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: code, finishedAt: nowRfc3339Nano() };
+    deps.repo.save(rec);
+    deps.events.publish('container', 'die', id, eventAttributes(rec, { exitCode: String(code) }));
+    deps.lifecycle.emitExit(id, { exitCode: code });
+    return true;
+  });
+  if (exited && rec.hostConfig.AutoRemove) {
+    await removeContainer(deps, id, { force: false, removeVolumes: true }).catch((e: unknown) => log.warn('auto-remove failed', { id, error: e }));
+  }
+}

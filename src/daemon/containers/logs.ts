@@ -1,0 +1,61 @@
+import { InvalidParameter } from '../../lib/errors.ts';
+import { readLog, type LogEntry } from '../../runtime/conmon/logfile.ts';
+import { parseEventTime } from '../system/events.ts';
+import { containerPaths, type ContainerDeps } from './deps.ts';
+import { isRunning, type ContainerRecord } from './record.ts';
+
+export interface LogsOptions {
+  stdout: boolean;
+  stderr: boolean;
+  follow: boolean;
+  timestamps: boolean;
+  tail: string;
+  since?: string;
+  until?: string;
+  details: boolean;
+}
+
+/** One chunk of attach/logs output: a multiplexed frame, or raw bytes with a TTY. */
+export function encodeEntry(entry: LogEntry, tty: boolean, timestamps: boolean): Buffer {
+  let payload = entry.data;
+  if (timestamps) payload = Buffer.concat([Buffer.from(entry.time + ' '), payload]);
+  if (tty) return payload;
+  const header = Buffer.alloc(8);
+  header[0] = entry.stream === 'stderr' ? 2 : 1;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
+}
+
+/** A promise that resolves once the container is no longer running (immediately if it isn't). */
+export function untilExit(deps: ContainerDeps, rec: ContainerRecord, signal: AbortSignal): Promise<void> {
+  if (!isRunning(rec.state)) return Promise.resolve();
+  return deps.lifecycle.nextExit(rec.id, signal).then(() => undefined, () => undefined);
+}
+
+/**
+ * GET /containers/{id}/logs. Validates at once; `run` streams the entries from conmon's log
+ * file, following (until the container exits or the client goes) when asked.
+ */
+export function containerLogs(deps: ContainerDeps, ref: string, opts: LogsOptions): { tty: boolean; run: (write: (b: Buffer) => void, signal: AbortSignal) => Promise<void> } {
+  const rec = deps.repo.find(ref);
+  if (!opts.stdout && !opts.stderr) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
+  let tail: number | undefined;
+  if (opts.tail !== 'all' && opts.tail !== '') {
+    tail = Number(opts.tail);
+    if (!Number.isInteger(tail) || tail < 0) tail = undefined; // dockerd treats a bad tail as "all"
+  }
+  const since = parseEventTime(opts.since && opts.since !== '0' ? opts.since : null);
+  const until = parseEventTime(opts.until && opts.until !== '0' ? opts.until : null);
+  const tty = rec.config.Tty;
+  const run = async (write: (b: Buffer) => void, signal: AbortSignal): Promise<void> => {
+    const follow = opts.follow && isRunning(rec.state) && until === undefined;
+    let exited = !follow;
+    if (follow) void untilExit(deps, rec, signal).then(() => (exited = true));
+    const entries = readLog(containerPaths(deps, rec.id).logPath, { tail, since, until, follow, signal, stopWhen: () => exited });
+    for await (const entry of entries) {
+      if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
+      write(encodeEntry(entry, tty, opts.timestamps));
+    }
+  };
+  return { tty, run };
+}

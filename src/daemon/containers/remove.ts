@@ -1,0 +1,41 @@
+import { rm } from 'node:fs/promises';
+import { Conflict } from '../../lib/errors.ts';
+import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
+import { releaseRuntime } from './release.ts';
+import { isRunning, type ContainerRecord } from './record.ts';
+import { killAndWait } from './stop.ts';
+
+export interface RemoveOptions {
+  force: boolean;
+  removeVolumes: boolean;
+}
+
+/** DELETE /containers/{id}. A running container needs force (then it is killed first). */
+export async function removeContainer(deps: ContainerDeps, ref: string, opts: RemoveOptions): Promise<void> {
+  const rec = deps.repo.find(ref);
+  if (isRunning(rec.state)) {
+    if (!opts.force) {
+      throw new Conflict(`You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`);
+    }
+    await killAndWait(deps, rec, 'SIGKILL', 10_000);
+  }
+  await deps.locks.run(rec.id, async () => {
+    if (!deps.repo.get(rec.id)) return; // removed meanwhile (AutoRemove)
+    if (isRunning(rec.state)) throw new Conflict(`You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`);
+    await destroy(deps, rec);
+  });
+}
+
+/** Mark first, remove files second, the row last: a crash midway is finished by `restore`. */
+export async function destroy(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {
+  rec.state = { ...rec.state, status: 'removing' };
+  deps.repo.save(rec);
+  await releaseRuntime(deps, rec);
+  await deps.snapshots.remove(rec.id).catch((err: unknown) => {
+    if ((err as { kind?: string }).kind !== 'NotFound') throw err;
+  });
+  await rm(containerPaths(deps, rec.id).dataDir, { recursive: true, force: true });
+  deps.repo.delete(rec.id);
+  deps.events.publish('container', 'destroy', rec.id, eventAttributes(rec));
+  deps.lifecycle.emitRemoved(rec.id);
+}

@@ -1,0 +1,12 @@
+import { eventAttributes, type ContainerDeps } from './deps.ts';
+import { isRunning } from './record.ts';
+import { startLocked } from './start.ts';
+import { stopContainer } from './stop.ts';
+
+/** POST /containers/{id}/restart: stop (if running) then start. */
+export async function restartContainer(deps: ContainerDeps, ref: string, opts: { timeoutSec?: number; signal?: string }): Promise<void> {
+  const rec = deps.repo.find(ref);
+  if (isRunning(rec.state)) await stopContainer(deps, rec.id, opts);
+  await deps.locks.run(rec.id, () => startLocked(deps, rec));
+  deps.events.publish('container', 'restart', rec.id, eventAttributes(rec));
+}

@@ -1,0 +1,82 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../lib/atomic.ts';
+import { BerthError, Conflict, InvalidParameter, NotModified, errorMessage } from '../../lib/errors.ts';
+import { failpoint } from '../../lib/failpoint.ts';
+import { log } from '../../lib/logger.ts';
+import { buildSpec } from '../../runtime/spec/build.ts';
+import { containerEnv } from '../../runtime/spec/env.ts';
+import { resolveUser } from '../../runtime/spec/user.ts';
+import { processArgs } from './config.ts';
+import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
+import { nowRfc3339Nano, type ContainerRecord } from './record.ts';
+
+/** Exit code and error class dockerd gives a start failure (moby's translateContainerdStartErr). */
+function classifyStartError(err: unknown): { exitCode: number; error: Error } {
+  const msg = errorMessage(err);
+  if (/executable file not found|no such file or directory/i.test(msg)) return { exitCode: 127, error: new InvalidParameter(msg) };
+  if (/permission denied/i.test(msg)) return { exitCode: 126, error: new InvalidParameter(msg) };
+  if (msg.startsWith('no command specified') || msg.startsWith('unable to find user')) return { exitCode: 128, error: err instanceof BerthError ? err : new InvalidParameter(msg) };
+  return { exitCode: 128, error: err instanceof Error ? err : new Error(msg) };
+}
+
+/** POST /containers/{id}/start. 304 when already running. */
+export async function startContainer(deps: ContainerDeps, ref: string): Promise<void> {
+  const rec = deps.repo.find(ref);
+  await deps.locks.run(rec.id, () => startLocked(deps, rec));
+}
+
+export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {
+  const st = rec.state.status;
+  if (st === 'running' || st === 'restarting') throw new NotModified();
+  if (st === 'paused') throw new Conflict('cannot start a paused container, try unpause instead');
+  if (st === 'removing') throw new Conflict(`container is marked for removal and cannot be started`);
+  const paths = containerPaths(deps, rec.id);
+  let mounted = false;
+  let created = false;
+  let pid: number;
+  try {
+    await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
+    await deps.host.mountAll(await deps.snapshots.mounts(rec.id), paths.rootfs);
+    mounted = true;
+    const args = processArgs(rec.config);
+    if (args.length === 0) throw new InvalidParameter('no command specified');
+    const user = await resolveUser(paths.rootfs, rec.config.User, (rec.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
+    const hostname = rec.config.Hostname + (rec.config.Domainname ? `.${rec.config.Domainname}` : '');
+    const spec = buildSpec({
+      id: rec.id,
+      args,
+      env: containerEnv({ env: rec.config.Env, hostname, tty: rec.config.Tty, home: user.home }),
+      cwd: rec.config.WorkingDir || '/',
+      user,
+      hostname: rec.config.Hostname,
+      tty: rec.config.Tty,
+      openStdin: rec.config.OpenStdin,
+      hostConfig: rec.hostConfig,
+      rootfsPath: paths.rootfs,
+      hostsPath: paths.hostsPath,
+      resolvConfPath: paths.resolvConfPath,
+      hostnamePath: paths.hostnamePath,
+      cgroupsPath: paths.cgroupsPath,
+    });
+    await writeFileAtomic(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
+    failpoint('container-start-before-runtime');
+    ({ pid } = await deps.runtime.create({ id: rec.id, bundleDir: paths.bundleDir, logPath: paths.logPath, tty: rec.config.Tty, stdin: rec.config.OpenStdin }));
+    created = true;
+    await deps.lifecycle.runPreStartHooks(rec.id);
+    await deps.runtime.start(rec.id);
+  } catch (err) {
+    if (created) await deps.runtime.delete(rec.id, true).catch((e: unknown) => log.warn('runtime delete failed', { id: rec.id, error: e }));
+    if (mounted) await deps.host.unmount(paths.rootfs).catch((e: unknown) => log.warn('unmount failed', { id: rec.id, error: e }));
+    await rm(paths.bundleDir, { recursive: true, force: true });
+    await deps.host.removeCgroup(paths.cgroupsPath).catch(() => undefined);
+    const { exitCode, error } = classifyStartError(err);
+    rec.state = { ...rec.state, exitCode, error: error.message };
+    deps.repo.save(rec);
+    throw error;
+  }
+  rec.state = { status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: nowRfc3339Nano(), finishedAt: rec.state.finishedAt };
+  deps.repo.save(rec);
+  deps.events.publish('container', 'start', rec.id, eventAttributes(rec));
+  deps.lifecycle.emitStarted(rec.id);
+}

@@ -1,0 +1,131 @@
+import { humanDuration } from '../../lib/units.ts';
+import type { ContainerInspect, ContainerSummary, EndpointSettings } from '../../types/docker.ts';
+import { processArgs } from './config.ts';
+import { containerPaths, type ContainerDeps } from './deps.ts';
+import type { ContainerRecord } from './record.ts';
+
+const MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
+const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+function quoteArg(a: string): string {
+  return /\s/.test(a) || a === '' ? `'${a}'` : a;
+}
+
+/** ps's COMMAND: path and args, args with spaces single-quoted (moby's list.go). */
+export function commandString(rec: ContainerRecord): string {
+  const [path, ...args] = processArgs(rec.config);
+  return [path ?? '', ...args.map(quoteArg)].join(' ');
+}
+
+function unixSeconds(rfc3339: string): number {
+  return Math.floor(Date.parse(rfc3339) / 1000);
+}
+
+/** ps's STATUS column: "Up 3 seconds", "Exited (0) 5 seconds ago", "Created". */
+export function statusString(rec: ContainerRecord, now = Date.now()): string {
+  const s = rec.state;
+  switch (s.status) {
+    case 'running':
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+    case 'paused':
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
+    case 'restarting':
+      return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    case 'exited':
+      return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+    default:
+      return 'Created';
+  }
+}
+
+function networks(rec: ContainerRecord): Record<string, EndpointSettings> {
+  const mode = rec.hostConfig.NetworkMode;
+  const name = mode === 'default' ? 'bridge' : mode;
+  if (name === 'bridge') return {}; // no bridge network until the networking issue lands
+  const empty: EndpointSettings = { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null, DNSNames: null };
+  return { [name]: empty };
+}
+
+export function summary(rec: ContainerRecord, sizes?: { rw: number; rootFs: number }): ContainerSummary {
+  const out: ContainerSummary = {
+    Id: rec.id,
+    Names: [`/${rec.name}`],
+    Image: rec.imageRef,
+    ImageID: rec.imageId,
+    Command: commandString(rec),
+    Created: unixSeconds(rec.created),
+    Ports: [],
+    Labels: rec.config.Labels ?? {},
+    State: rec.state.status,
+    Status: statusString(rec),
+    HostConfig: { NetworkMode: rec.hostConfig.NetworkMode },
+    NetworkSettings: { Networks: networks(rec) },
+    Mounts: [],
+  };
+  if (sizes) {
+    out.SizeRw = sizes.rw;
+    out.SizeRootFs = sizes.rootFs;
+  }
+  return out;
+}
+
+export function inspect(deps: ContainerDeps, rec: ContainerRecord): ContainerInspect {
+  const paths = containerPaths(deps, rec.id);
+  const [path, ...args] = processArgs(rec.config);
+  const s = rec.state;
+  const privileged = rec.hostConfig.Privileged;
+  return {
+    Id: rec.id,
+    Created: rec.created,
+    Path: path ?? '',
+    Args: args,
+    State: {
+      Status: s.status,
+      Running: s.status === 'running' || s.status === 'paused',
+      Paused: s.status === 'paused',
+      Restarting: s.status === 'restarting',
+      OOMKilled: s.oomKilled,
+      Dead: s.status === 'dead',
+      Pid: s.pid,
+      ExitCode: s.exitCode,
+      Error: s.error,
+      StartedAt: s.startedAt,
+      FinishedAt: s.finishedAt,
+    },
+    Image: rec.imageId,
+    ResolvConfPath: paths.resolvConfPath,
+    HostnamePath: paths.hostnamePath,
+    HostsPath: paths.hostsPath,
+    LogPath: paths.logPath,
+    Name: `/${rec.name}`,
+    RestartCount: rec.restartCount,
+    Driver: deps.storageDriver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      ...rec.hostConfig,
+      MaskedPaths: rec.hostConfig.MaskedPaths ?? (privileged ? null : MASKED_PATHS),
+      ReadonlyPaths: rec.hostConfig.ReadonlyPaths ?? (privileged ? null : READONLY_PATHS),
+    },
+    GraphDriver: { Data: null, Name: deps.storageDriver },
+    Mounts: [],
+    Config: rec.config,
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      SandboxKey: '',
+      Ports: {},
+      IPAddress: '',
+      Gateway: '',
+      MacAddress: '',
+      Networks: networks(rec),
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { log } from '../lib/logger.ts';
+import type { ContainerDeps } from './containers/deps.ts';
+import { containerPaths } from './containers/deps.ts';
+import { handleExit } from './containers/exit.ts';
+import { releaseRuntime } from './containers/release.ts';
+import { destroy } from './containers/remove.ts';
+import { isRunning, nowRfc3339Nano } from './containers/record.ts';
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Startup reconciliation. Status is derived, never trusted: each container's record is checked
+ * against the runtime's state and conmon's exit file. Running containers stay running; exits that
+ * happened while berthd was down are recorded; anything a crash left half-made is removed.
+ * Call after subscribing to runtime exits, so none is missed in between.
+ */
+export async function restore(deps: ContainerDeps): Promise<void> {
+  const known = new Set(deps.repo.all().map((r) => r.id));
+
+  // 1. Leftovers without a record: bundles (and their mounts), container dirs, rootfs snapshots.
+  for (const id of await listDir(deps.bundlesDir)) {
+    if (known.has(id)) continue;
+    log.info('restore: removing orphaned bundle', { id });
+    await deps.runtime.delete(id, true).catch(() => undefined);
+    await deps.host.unmount(containerPaths(deps, id).rootfs).catch(() => undefined);
+    await deps.host.removeCgroup(containerPaths(deps, id).cgroupsPath).catch(() => undefined);
+    await rm(join(deps.bundlesDir, id), { recursive: true, force: true });
+  }
+  for (const id of await listDir(deps.containersDir)) {
+    if (known.has(id)) continue;
+    log.info('restore: removing orphaned container directory', { id });
+    await rm(join(deps.containersDir, id), { recursive: true, force: true });
+  }
+  for (const snap of await deps.snapshots.list()) {
+    if (snap.kind !== 'committed' && !known.has(snap.key)) {
+      log.info('restore: removing orphaned snapshot', { key: snap.key });
+      await deps.snapshots.remove(snap.key).catch((e: unknown) => log.warn('restore: snapshot removal failed', { key: snap.key, error: e }));
+    }
+  }
+  await deps.snapshots.cleanupOrphans();
+
+  // 2. Every recorded container against the runtime's truth.
+  for (const rec of deps.repo.all()) {
+    try {
+      if (rec.state.status === 'removing') {
+        await destroy(deps, rec);
+        continue;
+      }
+      const exitCode = await deps.runtime.exitCode(rec.id);
+      const rt = await deps.runtime.state(rec.id);
+      if (isRunning(rec.state)) {
+        if (exitCode !== undefined || !rt || rt.status === 'stopped') {
+          await handleExit(deps, rec.id, 255);
+        } else if (rt.status === 'paused') {
+          rec.state.status = 'paused';
+          deps.repo.save(rec);
+        }
+        continue;
+      }
+      // Not running by our record. A crash between `runc start` and the record: adopt it.
+      if (rt && (rt.status === 'running' || rt.status === 'paused') && exitCode === undefined) {
+        log.info('restore: adopting a container started before a crash', { id: rec.id });
+        rec.state = { ...rec.state, status: 'running', pid: rt.pid, startedAt: nowRfc3339Nano(), error: '' };
+        deps.repo.save(rec);
+        continue;
+      }
+      // A crash during start (runtime created but not started) or before cleanup after exit.
+      if (rt || exitCode !== undefined) {
+        if (exitCode !== undefined && rec.state.startedAt !== '0001-01-01T00:00:00Z' && rt) {
+          rec.state = { ...rec.state, status: 'exited', exitCode, finishedAt: nowRfc3339Nano() };
+          deps.repo.save(rec);
+        }
+        await releaseRuntime(deps, rec);
+      } else if ((await listDir(containerPaths(deps, rec.id).bundleDir)).length > 0) {
+        // A stopped container has no bundle; one left by a crash is released.
+        await releaseRuntime(deps, rec);
+      }
+    } catch (err) {
+      log.error('restore: failed to reconcile container', { id: rec.id, error: err });
+    }
+  }
+}
