@@ -1,0 +1,69 @@
+// kill -9 of berthd loses nothing (issue 2 acceptance).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestDaemon, docker, leakedMounts, conmonsUnder } from '../helpers/daemon.ts';
+
+const d = new TestDaemon();
+after(async () => {
+  await d.cleanup();
+});
+
+function list(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+test('a running container survives kill -9 of berthd; a half-created one is gone', async () => {
+  await d.start();
+  await d.importBusybox();
+  const run = await docker(d, ['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'echo before; sleep 1; echo after; exec sleep 300']);
+  assert.equal(run.code, 0, run.stderr);
+  const id = run.stdout.trim();
+  await d.kill9();
+
+  // Crash in the middle of a create: the failpoint SIGKILLs berthd after the snapshot and files
+  // exist but before the record is written.
+  await d.start({ BERTH_FAILPOINT: 'container-create-before-commit' });
+  const half = d.api('POST', '/containers/create?name=halfmade', { Image: 'busybox', Cmd: ['true'] }).catch(() => undefined);
+  await d.exited();
+  await half;
+  assert.equal(list(join(d.dataRoot, 'containers')).length, 2, 'the half-made container left files before the restart');
+
+  await d.start();
+  // The running one is still running, listed and attachable for logs.
+  const ps = await docker(d, ['ps', '--format', '{{.ID}} {{.Names}} {{.State}}']);
+  assert.equal(ps.code, 0, ps.stderr);
+  assert.equal(ps.stdout.trim(), `${id.slice(0, 12)} survivor running`);
+  let logs = '';
+  for (let i = 0; i < 50 && !logs.includes('after'); i++) {
+    logs = (await docker(d, ['logs', 'survivor'])).stdout;
+    if (!logs.includes('after')) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(logs, 'before\nafter\n');
+  // The half-made one is gone without a trace.
+  const all = await d.api('GET', '/containers/json?all=1');
+  assert.deepEqual(all.json<Array<{ Id: string }>>().map((c) => c.Id), [id]);
+  assert.deepEqual(list(join(d.dataRoot, 'containers')), [id]);
+  assert.equal(list(join(d.dataRoot, 'snapshots')).filter((n) => !n.startsWith('.')).length, 2, 'busybox layer + survivor rootfs');
+  // Still stoppable.
+  const stop = await docker(d, ['stop', '-t', '1', 'survivor']);
+  assert.equal(stop.code, 0, stop.stderr);
+  const st = await docker(d, ['inspect', '--format', '{{.State.Status}}', 'survivor']);
+  assert.equal(st.stdout.trim(), 'exited');
+  assert.equal((await docker(d, ['rm', 'survivor'])).code, 0);
+  assert.deepEqual(leakedMounts(d.dir), []);
+  assert.deepEqual(conmonsUnder(d.execRoot), []);
+});
+
+test('an exit that happens while berthd is down is recorded at restart', async () => {
+  const run = await docker(d, ['run', '-d', '--name', 'shortlived', 'busybox', 'sh', '-c', 'sleep 1; exit 5']);
+  assert.equal(run.code, 0, run.stderr);
+  await d.kill9();
+  await new Promise((r) => setTimeout(r, 1500));
+  await d.start();
+  const st = await docker(d, ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'shortlived']);
+  assert.equal(st.stdout.trim(), 'exited 5');
+  assert.deepEqual(leakedMounts(d.dir), []);
+  assert.equal((await docker(d, ['rm', 'shortlived'])).code, 0);
+});
