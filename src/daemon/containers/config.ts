@@ -1,14 +1,6 @@
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from '../../types/docker.ts';
 import type { ImageConfig } from '../../types/oci.ts';
-
-function mergeEnv(base: string[] = [], over: string[] = []): string[] {
-  const out = new Map<string, string>();
-  for (const e of [...base, ...over]) {
-    const i = e.indexOf('=');
-    out.set(i < 0 ? e : e.slice(0, i), e);
-  }
-  return [...out.values()];
-}
+import { mergeEnv } from '../../runtime/spec/env.ts';
 
 /** The container's Config: the request merged over the image's config, as dockerd does. */
 export function mergeConfig(req: ContainerCreateRequest, image: ImageConfig, id: string): ContainerConfig {
@@ -32,7 +24,7 @@ export function mergeConfig(req: ContainerCreateRequest, image: ImageConfig, id:
     Tty: req.Tty ?? false,
     OpenStdin: req.OpenStdin ?? false,
     StdinOnce: req.StdinOnce ?? false,
-    Env: mergeEnv(img.Env, req.Env ?? []),
+    Env: mergeEnv(img.Env ?? [], req.Env),
     Cmd: cmd,
     Healthcheck: req.Healthcheck ?? img.Healthcheck ?? undefined,
     Image: req.Image,
