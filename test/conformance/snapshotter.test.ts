@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { Mount, Snapshotter } from '../../src/store/snapshots/snapshotter.ts';
+import { OverlaySnapshotter } from '../../src/store/snapshots/overlay/overlay.ts';
+import { MetaDb } from '../../src/store/meta/db.ts';
+
+interface SnapshotterFixture {
+  snapshotter: Snapshotter;
+  /** The directory the snapshotter keeps its snapshots in. */
+  root: string;
+  /** A scratch directory for mount points. */
+  scratch: string;
+  cleanup: () => void;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+/** Mount what a snapshotter returned (as the daemon will) and return an unmount function. */
+function mountAll(mounts: Mount[], target: string): () => void {
+  assert.equal(mounts.length, 1);
+  const m = mounts[0];
+  mkdirSync(target, { recursive: true });
+  if (m.type === 'bind') {
+    execFileSync('mount', ['--bind', m.source, target]);
+    if (m.options.includes('ro')) execFileSync('mount', ['-o', 'remount,bind,ro', target]);
+  } else {
+    execFileSync('mount', ['-t', m.type, m.source, '-o', m.options.join(','), target]);
+  }
+  return () => execFileSync('umount', [target]);
+}
+
+/** The shared suite every Snapshotter implementation must pass. */
+export function snapshotterSuite(name: string, make: () => SnapshotterFixture): void {
+  describe(`Snapshotter conformance: ${name}`, () => {
+    const withSnapshotter = (fn: (f: SnapshotterFixture, defer: (undo: () => void) => void) => Promise<void>) => async () => {
+      const f = make();
+      const undo: Array<() => void> = [];
+      try {
+        await fn(f, (u) => undo.push(u));
+      } finally {
+        // Unmount before deleting, even when an assertion failed.
+        for (const u of undo.reverse()) {
+          try {
+            u();
+          } catch {
+            /* keep cleaning */
+          }
+        }
+        f.cleanup();
+      }
+    };
+
+    test('prepare, commit, stat, list', withSnapshotter(async ({ snapshotter: s }) => {
+      const mounts = await s.prepare('base-active');
+      assert.equal(mounts.length, 1);
+      const upper = await s.upperDir('base-active');
+      writeFileSync(join(upper, 'a.txt'), 'layer1');
+      await s.commit('layer1', 'base-active');
+      assert.equal(await s.stat('base-active'), undefined);
+      const info = await s.stat('layer1');
+      assert.equal(info?.kind, 'committed');
+      assert.equal(info?.size, 6);
+      assert.equal(info?.parent, undefined);
+
+      await s.prepare('child-active', 'layer1');
+      const child = await s.stat('child-active');
+      assert.equal(child?.kind, 'active');
+      assert.equal(child?.parent, 'layer1');
+      assert.deepEqual((await s.list()).map((i) => i.key).sort(), ['child-active', 'layer1']);
+    }));
+
+    test('keys are unique; parents must be committed; missing keys are NotFound', withSnapshotter(async ({ snapshotter: s }) => {
+      await s.prepare('k');
+      await assert.rejects(s.prepare('k'), { kind: 'Conflict' });
+      await assert.rejects(s.prepare('k2', 'k'), { kind: 'InvalidParameter' });
+      await assert.rejects(s.prepare('k3', 'nope'), { kind: 'NotFound' });
+      await assert.rejects(s.commit('x', 'nope'), { kind: 'NotFound' });
+      await assert.rejects(s.remove('nope'), { kind: 'NotFound' });
+      await assert.rejects(s.mounts('nope'), { kind: 'NotFound' });
+      await s.commit('c', 'k');
+      await s.prepare('k');
+      await assert.rejects(s.commit('c', 'k'), { kind: 'Conflict' });
+    }));
+
+    test('remove refuses a parent with children, then works top-down', withSnapshotter(async ({ snapshotter: s, root }) => {
+      await s.prepare('a');
+      await s.commit('l1', 'a');
+      await s.prepare('b', 'l1');
+      await s.commit('l2', 'b');
+      await s.view('v', 'l2');
+      await assert.rejects(s.remove('l1'), { kind: 'Conflict' });
+      await assert.rejects(s.remove('l2'), { kind: 'Conflict' });
+      await s.remove('v');
+      await s.remove('l2');
+      await s.remove('l1');
+      assert.deepEqual(await s.list(), []);
+      assert.deepEqual(readdirSync(root), []);
+    }));
+
+    test('cleanupOrphans removes directories without records and keeps the rest', withSnapshotter(async ({ snapshotter: s, root }) => {
+      await s.prepare('keep');
+      const keepDir = await s.upperDir('keep');
+      mkdirSync(join(root, 'orphan', 'fs'), { recursive: true });
+      mkdirSync(join(root, '.tmp-half-made'), { recursive: true });
+      assert.equal(await s.cleanupOrphans(), 2);
+      assert.ok(existsSync(keepDir));
+      assert.ok(!existsSync(join(root, 'orphan')));
+      assert.equal(await s.cleanupOrphans(), 0);
+    }));
+
+    test('mounts layer parents under the active snapshot', { skip: !isRoot && 'needs root to mount' }, withSnapshotter(async ({ snapshotter: s, scratch }, defer) => {
+      await s.prepare('a');
+      const u1 = await s.upperDir('a');
+      writeFileSync(join(u1, 'shared.txt'), 'from layer 1');
+      writeFileSync(join(u1, 'only1.txt'), '1');
+      await s.commit('l1', 'a');
+      await s.prepare('b', 'l1');
+      writeFileSync(join(await s.upperDir('b'), 'shared.txt'), 'from layer 2');
+      await s.commit('l2', 'b');
+
+      const rw = await s.prepare('ctr', 'l2');
+      const target = join(scratch, 'rootfs');
+      defer(mountAll(rw, target));
+      assert.equal(readFileSync(join(target, 'shared.txt'), 'utf8'), 'from layer 2');
+      assert.equal(readFileSync(join(target, 'only1.txt'), 'utf8'), '1');
+      writeFileSync(join(target, 'new.txt'), 'container');
+      // Writes land in the active snapshot only.
+      assert.ok(existsSync(join(await s.upperDir('ctr'), 'new.txt')));
+      assert.ok(!existsSync(join(await s.upperDir('l2'), 'new.txt')));
+
+      const ro = await s.view('ro', 'l2');
+      const viewTarget = join(scratch, 'view');
+      defer(mountAll(ro, viewTarget));
+      assert.equal(readFileSync(join(viewTarget, 'shared.txt'), 'utf8'), 'from layer 2');
+      assert.throws(() => writeFileSync(join(viewTarget, 'x'), 'x'), { code: 'EROFS' });
+    }));
+  });
+}
+
+snapshotterSuite('OverlaySnapshotter', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-snap-'));
+  const db = new MetaDb(join(dir, 'meta.db'));
+  const root = join(dir, 'snapshots');
+  mkdirSync(root);
+  const scratch = join(dir, 'mnt');
+  return {
+    snapshotter: new OverlaySnapshotter({ root, db }),
+    root,
+    scratch,
+    cleanup: () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('OverlaySnapshotter mounts', () => {
+  test('active over layers is overlay with lowerdir top-first; base is a bind mount', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-snap-'));
+    const db = new MetaDb(join(dir, 'meta.db'));
+    try {
+      const s = new OverlaySnapshotter({ root: join(dir, 'snapshots'), db });
+      const [base] = await s.prepare('a');
+      assert.equal(base.type, 'bind');
+      assert.deepEqual(base.options, ['rbind', 'rw']);
+      const l1 = await s.upperDir('a');
+      await s.commit('l1', 'a');
+      await s.prepare('b', 'l1');
+      const l2 = await s.upperDir('b');
+      await s.commit('l2', 'b');
+      const [m] = await s.prepare('c', 'l2');
+      assert.equal(m.type, 'overlay');
+      const upper = await s.upperDir('c');
+      assert.deepEqual(m.options, [`workdir=${join(upper, '..', 'work')}`, `upperdir=${upper}`, `lowerdir=${l2}:${l1}`]);
+      const [v1] = await s.view('v1', 'l1');
+      assert.deepEqual(v1, { type: 'bind', source: l1, options: ['rbind', 'ro'] });
+      const [v2] = await s.view('v2', 'l2');
+      assert.deepEqual(v2, { type: 'overlay', source: 'overlay', options: [`lowerdir=${l2}:${l1}`] });
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
