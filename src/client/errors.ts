@@ -39,8 +39,22 @@ export function errorBodyMessage(status: number, body: string): string {
   return text || `API returned a ${status} (${STATUS_TEXT[status] ?? 'Error'}) but provided no error-message`;
 }
 
+// Errors that came back from the daemon (as opposed to connection or client-side failures); the
+// CLI prefixes them with "Error response from daemon: " like docker.
+const fromDaemon = new WeakSet<object>();
+
+export function isDaemonError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && fromDaemon.has(err);
+}
+
 /** A typed error for an HTTP status, carrying the daemon's message. */
 export function errorForStatus(status: number, message: string): BerthError {
+  const err = typedError(status, message);
+  fromDaemon.add(err);
+  return err;
+}
+
+function typedError(status: number, message: string): BerthError {
   switch (status) {
     case 304:
       return new NotModified(message);

@@ -1,0 +1,111 @@
+// The foreground part of `run`, `create` and `start -a`: create (pulling a missing image), then
+// attach + wait registered before start, stream the output, return the container's exit code.
+import type { Readable } from 'node:stream';
+import { copyRaw, demuxTo } from '../../../client/demux.ts';
+import type { WaitCondition } from '../../../client/containers.ts';
+import { isKind } from '../../../lib/errors.ts';
+import type { ContainerCreateResponse } from '../../../types/docker.ts';
+import { CliError, describeError, type CliContext } from '../../context.ts';
+import { renderProgress } from '../../progress.ts';
+import { parseReference, qualifiedRepo, withDefaultTag } from '../../reference.ts';
+import type { CreatePlan } from './create-flags.ts';
+
+/** docker's way of reporting run/create failures: "berth: <error>" + help hint, exit 125. */
+export async function runFailure(err: unknown, exitCode = 125): Promise<CliError> {
+  if (err instanceof CliError) return err;
+  return new CliError(`berth: ${await describeError(err)}`, { exitCode, hint: true });
+}
+
+/** Create the container; on "No such image" pull it (progress on stderr) and create again. */
+export async function createWithPull(ctx: CliContext, plan: CreatePlan): Promise<ContainerCreateResponse> {
+  const client = ctx.client();
+  const create = (): Promise<ContainerCreateResponse> => client.containers.create(plan.body, { name: plan.name, platform: plan.platform });
+  try {
+    return await create();
+  } catch (err) {
+    if (!isKind(err, 'NotFound') || !/no such image/i.test((err as Error).message)) throw err;
+  }
+  const image = plan.body.Image;
+  ctx.err(`Unable to find image '${withDefaultTag(image)}' locally\n`);
+  const ref = parseReference(image);
+  const render = renderProgress(ctx.io.stderr);
+  try {
+    await client.images.pull(qualifiedRepo(ref.repo), {
+      tag: ref.digest ? ref.digest : (ref.tag ?? 'latest'),
+      platform: plan.platform,
+      onProgress: render.write,
+    });
+  } finally {
+    render.end();
+  }
+  return create();
+}
+
+export interface ForegroundOptions {
+  id: string;
+  tty: boolean;
+  /** Forward our stdin (docker -i). */
+  stdin: boolean;
+  condition: WaitCondition;
+  /** Start the container (false when it is already running, e.g. a later `attach`). */
+  start: boolean;
+}
+
+/** attach → wait → start → stream; resolves with the container's StatusCode. */
+export async function runForeground(ctx: CliContext, options: ForegroundOptions): Promise<number> {
+  const client = ctx.client();
+  const { io } = ctx;
+  let restoreTerminal = (): void => undefined;
+  if (options.stdin && options.tty && io.stdin.isTTY && io.stdin.setRawMode) {
+    io.stdin.setRawMode(true);
+    restoreTerminal = () => void io.stdin.setRawMode?.(false);
+  }
+  const { socket } = await client.containers.attach(options.id, {
+    stdin: options.stdin ? (io.stdin as Readable) : undefined,
+    stdout: true,
+    stderr: true,
+    stream: true,
+  });
+  const output = options.tty ? copyRaw(socket as Readable, io.stdout) : demuxTo(socket as Readable, { stdout: io.stdout, stderr: io.stderr });
+  // keep a failure of the stream from being unhandled while we start and wait
+  output.catch(() => undefined);
+  const waiter = await client.containers.beginWait(options.id, { condition: options.condition });
+  const forwardSignal = (signal: NodeJS.Signals): void => void client.containers.kill(options.id, { signal }).catch(() => undefined);
+  try {
+    if (options.start) {
+      try {
+        await client.containers.start(options.id);
+      } catch (err) {
+        socket.destroy();
+        waiter.cancel();
+        throw await runFailure(err, startExitCode(err));
+      }
+      if (options.tty && io.stdout.isTTY && io.stdout.rows && io.stdout.columns) {
+        await client.containers.resize(options.id, { height: io.stdout.rows, width: io.stdout.columns }).catch(() => undefined);
+      }
+    }
+    // docker's --sig-proxy: without a TTY, our signals go to the container
+    if (!options.tty) {
+      process.on('SIGINT', forwardSignal);
+      process.on('SIGTERM', forwardSignal);
+    }
+    const status = await waiter.result;
+    // the daemon closes the stream at exit; give late output a moment, never hang on it
+    await Promise.race([output.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+    return status.StatusCode;
+  } finally {
+    process.off('SIGINT', forwardSignal);
+    process.off('SIGTERM', forwardSignal);
+    restoreTerminal();
+    if (options.stdin) io.stdin.pause();
+    socket.destroy();
+  }
+}
+
+/** docker maps OCI runtime start failures to the shell's codes: 127 not found, 126 not executable. */
+function startExitCode(err: unknown): number {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/executable file not found|no such file or directory/i.test(message)) return 127;
+  if (/permission denied|cannot execute/i.test(message)) return 126;
+  return 125;
+}

@@ -1,0 +1,209 @@
+// berth's command line: docker's grammar on commander. Only the invoked command's module is
+// imported (start-up time is the budget), the others appear as one-line stubs in --help.
+import { Command, CommanderError } from 'commander';
+import { ENGINE_VERSION } from '../api/version.ts';
+import type { EngineClient } from '../client/index.ts';
+import type { CommandModule } from './command.ts';
+import { CliContext, CliError, ExitStatus, describeError, type CliIO } from './context.ts';
+
+type Group = 'container' | 'image' | 'system';
+
+interface Entry {
+  group: Group | undefined;
+  name: string;
+  /** Other names inside the group (`container ls` = `container ps` = `container list`). */
+  aliases?: string[];
+  /** Top-level shortcut names (`berth ps`, `berth rmi`). */
+  top?: string[];
+  summary: string;
+  load: () => Promise<{ command: CommandModule }>;
+}
+
+const ENTRIES: Entry[] = [
+  { group: 'container', name: 'run', top: ['run'], summary: 'Create and run a new container from an image', load: () => import('./commands/container/run.ts') },
+  { group: 'container', name: 'create', top: ['create'], summary: 'Create a new container', load: () => import('./commands/container/create.ts') },
+  { group: 'container', name: 'start', top: ['start'], summary: 'Start one or more stopped containers', load: () => import('./commands/container/start.ts') },
+  { group: 'container', name: 'ls', aliases: ['ps', 'list'], top: ['ps'], summary: 'List containers', load: () => import('./commands/container/ls.ts') },
+  { group: 'container', name: 'logs', top: ['logs'], summary: 'Fetch the logs of a container', load: () => import('./commands/container/logs.ts') },
+  { group: 'container', name: 'rm', aliases: ['remove'], top: ['rm'], summary: 'Remove one or more containers', load: () => import('./commands/container/rm.ts') },
+  { group: 'container', name: 'stop', top: ['stop'], summary: 'Stop one or more running containers', load: () => import('./commands/container/stop.ts') },
+  { group: 'container', name: 'kill', top: ['kill'], summary: 'Kill one or more running containers', load: () => import('./commands/container/kill.ts') },
+  { group: 'container', name: 'restart', top: ['restart'], summary: 'Restart one or more containers', load: () => import('./commands/container/restart.ts') },
+  { group: 'container', name: 'wait', top: ['wait'], summary: 'Block until one or more containers stop, then print their exit codes', load: () => import('./commands/container/wait.ts') },
+  { group: 'container', name: 'rename', top: ['rename'], summary: 'Rename a container', load: () => import('./commands/container/rename.ts') },
+  { group: 'container', name: 'inspect', summary: 'Display detailed information on one or more containers', load: () => import('./commands/container/inspect.ts') },
+  { group: 'image', name: 'ls', aliases: ['list'], top: ['images'], summary: 'List images', load: () => import('./commands/image/ls.ts') },
+  { group: 'image', name: 'import', top: ['import'], summary: 'Import the contents from a tarball to create a filesystem image', load: () => import('./commands/image/import.ts') },
+  { group: 'image', name: 'tag', top: ['tag'], summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: () => import('./commands/image/tag.ts') },
+  { group: 'image', name: 'rm', aliases: ['remove'], top: ['rmi'], summary: 'Remove one or more images', load: () => import('./commands/image/rm.ts') },
+  { group: 'image', name: 'history', top: ['history'], summary: 'Show the history of an image', load: () => import('./commands/image/history.ts') },
+  { group: 'image', name: 'inspect', summary: 'Display detailed information on one or more images', load: () => import('./commands/image/inspect.ts') },
+  { group: 'system', name: 'inspect', top: ['inspect'], summary: 'Return low-level information on Docker objects', load: () => import('./commands/system/inspect.ts') },
+  { group: 'system', name: 'events', top: ['events'], summary: 'Get real time events from the server', load: () => import('./commands/system/events.ts') },
+  { group: 'system', name: 'info', top: ['info'], summary: 'Display system-wide information', load: () => import('./commands/system/info.ts') },
+  { group: undefined, name: 'version', top: ['version'], summary: 'Show the berth version information', load: () => import('./commands/system/version.ts') },
+];
+
+const GROUP_SUMMARY: Record<Group, string> = {
+  container: 'Manage containers',
+  image: 'Manage images',
+  system: 'Manage berth',
+};
+
+/** Global options that take a value; needed to find the command word without parsing everything. */
+const GLOBAL_WITH_VALUE = new Set(['-H', '--host', '-l', '--log-level', '--config', '-c', '--context']);
+
+interface Invocation {
+  entry: Entry;
+  /** The words that named it: ["ps"] or ["container", "ls"]. */
+  words: string[];
+}
+
+function findInvocation(args: string[]): Invocation | undefined {
+  const words: string[] = [];
+  for (let i = 0; i < args.length && words.length < 2; i++) {
+    const a = args[i];
+    if (words.length === 0 && a.startsWith('-')) {
+      if (GLOBAL_WITH_VALUE.has(a)) i++;
+      continue;
+    }
+    if (words.length === 1 && a.startsWith('-')) break;
+    words.push(a);
+    if (words.length === 1 && !(a in GROUP_SUMMARY)) break;
+  }
+  const [first, second] = words;
+  if (first === undefined) return undefined;
+  if (first in GROUP_SUMMARY) {
+    const entry = ENTRIES.find((e) => e.group === first && (e.name === second || e.aliases?.includes(second ?? '')));
+    return entry ? { entry, words: [first, second] } : undefined;
+  }
+  const entry = ENTRIES.find((e) => e.top?.includes(first));
+  return entry ? { entry, words: [first] } : undefined;
+}
+
+export interface MainOptions {
+  io?: CliIO;
+  /** Tests inject a client factory; default builds an EngineClient. */
+  makeClient?: (options: { host?: string; env: NodeJS.ProcessEnv }) => EngineClient;
+}
+
+/** Run the CLI with argv (without node and script); resolves with the process exit code. */
+export async function main(args: string[], options: MainOptions = {}): Promise<number> {
+  const io: CliIO = options.io ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+  let clientModule: typeof import('../client/index.ts') | undefined;
+  const ctx = new CliContext({
+    io,
+    globals: {},
+    makeClient:
+      options.makeClient ??
+      ((o) => {
+        // the client module is needed by nearly every command, but not by --help or -v
+        const { EngineClient: Client } = clientModule!;
+        return new Client({ host: o.host, env: o.env });
+      }),
+  });
+  const program = new Command('berth');
+  program
+    .usage('[OPTIONS] COMMAND')
+    .description('A self-sufficient runtime for containers')
+    .enablePositionalOptions()
+    .option('-H, --host <host>', 'Daemon socket to connect to')
+    .option('-l, --log-level <level>', 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")', 'info')
+    .option('-D, --debug', 'Enable debug mode')
+    .option('-v, --version', 'Print version information and quit')
+    .helpCommand(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      outputError: () => undefined, // reported below, in docker's words
+    });
+  program.hook('preAction', (_root, actionCommand) => {
+    const globals = program.opts<{ host?: string; logLevel?: string }>();
+    ctx.globals.host = globals.host;
+    ctx.globals.logLevel = globals.logLevel;
+    void actionCommand;
+  });
+
+  const invocation = findInvocation(args);
+  try {
+    if (invocation) {
+      const [mod, client] = await Promise.all([invocation.entry.load(), options.makeClient ? undefined : import('../client/index.ts')]);
+      clientModule = client;
+      ctx.commandPath = invocation.words.join(' ');
+      ctx.usage = mod.command.usage;
+      const parent = invocation.words.length === 2 ? program.command(invocation.words[0]).description(GROUP_SUMMARY[invocation.words[0] as Group]) : program;
+      const cmd = parent.command(invocation.words[invocation.words.length - 1]).description(invocation.entry.summary);
+      cmd.usage(mod.command.usage);
+      mod.command.define(cmd, ctx);
+    } else {
+      addStubs(program);
+      program.allowExcessArguments(true).action(() => {
+        if (program.opts<{ version?: boolean }>().version) {
+          io.stdout.write(`berth version ${ENGINE_VERSION}, build unknown\n`);
+          return;
+        }
+        if (program.args.length > 0) {
+          throw new CliError(`berth: unknown command: berth ${program.args.join(' ')}\n\nRun 'berth --help' for more information`);
+        }
+        program.outputHelp();
+      });
+    }
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (err) {
+    return report(err, ctx);
+  } finally {
+    ctx.close();
+  }
+}
+
+function addStubs(program: Command): void {
+  const groups = new Map<Group, Command>();
+  for (const entry of ENTRIES) {
+    for (const top of entry.top ?? []) program.command(top).description(entry.summary);
+    if (!entry.group) continue;
+    let group = groups.get(entry.group);
+    if (!group) {
+      group = program.command(entry.group).description(GROUP_SUMMARY[entry.group]);
+      groups.set(entry.group, group);
+    }
+    group.command(entry.name).description(entry.summary);
+  }
+}
+
+async function report(err: unknown, ctx: CliContext): Promise<number> {
+  const write = (s: string): void => void ctx.io.stderr.write(s);
+  const usageBlock = `\n\nUsage:  berth ${ctx.commandPath} ${ctx.usage}`.trimEnd();
+  const hintLine = `\n\nRun 'berth ${ctx.commandPath ? ctx.commandPath + ' ' : ''}--help' for more information`;
+  if (err instanceof ExitStatus) return err.exitCode;
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+    if (err.code === 'commander.unknownOption') {
+      const flag = /'([^']+)'/.exec(err.message)?.[1] ?? err.message;
+      write(`unknown flag: ${flag}${usageBlock}${hintLine}\n`);
+      return 125;
+    }
+    if (err.code === 'commander.missingArgument' || err.code === 'commander.excessArguments') {
+      write(`berth: '${['berth', ctx.commandPath].join(' ')}' requires ${describeArgCount(ctx.usage)}${usageBlock}${hintLine}\n`);
+      return 1;
+    }
+    write(`${err.message.replace(/^error: /, '')}${usageBlock}${hintLine}\n`);
+    return 125;
+  }
+  if (err instanceof CliError) {
+    if (err.message) write(`${err.message}${err.usage ? usageBlock : ''}${err.hint ? hintLine : ''}\n`);
+    return err.exitCode;
+  }
+  write(`${await describeError(err)}\n`);
+  return 1;
+}
+
+/** docker's arity wording, derived from the usage line. */
+function describeArgCount(usage: string): string {
+  const required = usage.split(/\s+/).filter((w) => w && !w.startsWith('[') && w === w.toUpperCase() && !w.includes('OPTIONS'));
+  const variadic = /\.\.\.\]?$/.test(usage.trim());
+  const n = required.length;
+  const noun = n === 1 ? 'argument' : 'arguments';
+  return variadic ? `at least ${n} ${noun}` : `${n} ${noun}`;
+}
