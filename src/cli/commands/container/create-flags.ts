@@ -2,7 +2,7 @@
 // validates some of them client-side (sizes, --cpus, restart policy) and exits 125 before any
 // request; we do the same with the same texts. The body is the full struct the docker CLI sends.
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseBytes } from '../../../lib/units.ts';
 import type { ContainerCreateRequest, RestartPolicy } from '../../../types/docker.ts';
 import { collect } from '../../command.ts';
@@ -23,6 +23,8 @@ export interface CreateFlags {
   label?: string[];
   hostname?: string;
   network?: string;
+  /** docker's older spelling of --network */
+  net?: string;
   restart?: string;
   tty?: boolean;
   interactive?: boolean;
@@ -60,7 +62,8 @@ export function addCreateFlags(cmd: Command): Command {
       .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
       .option('-l, --label <list>', 'Set meta data on a container', collect)
       .option('-h, --hostname <string>', 'Container host name')
-      .option('--network, --net <network>', 'Connect a container to a network')
+      .option('--network <network>', 'Connect a container to a network')
+      .addOption(new Option('--net <network>', 'Connect a container to a network').hideHelp())
       .option('--restart <string>', 'Restart policy to apply when a container exits', 'no')
       .option('-t, --tty', 'Allocate a pseudo-TTY')
       .option('-i, --interactive', 'Keep STDIN open even if not attached')
@@ -128,7 +131,7 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
   const tty = Boolean(flags.tty);
   const interactive = Boolean(flags.interactive);
   const consoleSize: [number, number] = tty && io.stdout.isTTY ? [io.stdout.rows ?? 0, io.stdout.columns ?? 0] : [0, 0];
-  const network = flags.network ?? 'default';
+  const network = flags.network ?? flags.net ?? 'default';
   const body: ContainerCreateRequest = {
     Hostname: flags.hostname ?? '',
     Domainname: '',
