@@ -15,6 +15,7 @@ export interface ImportImageParams {
 
 /** The normalized reference an import will create (undefined without `repo`); throws InvalidParameter. */
 export function importTarget(params: ImportImageParams): string | undefined {
+  if (params.fromSrc === '') throw new InvalidParameter('either fromImage or fromSrc must be given');
   if (params.fromSrc !== '-') throw new NotImplemented(`importing from ${params.fromSrc} is not supported; send the tarball as the request body (fromSrc=-)`);
   if (!params.repo) return undefined;
   let ref = parseNormalizedNamed(params.repo);

@@ -1,16 +1,14 @@
-import { execFile } from 'node:child_process';
 import { constants, type Stats } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import tar from 'tar-stream';
 import { InvalidParameter } from '../../lib/errors.ts';
 import { entryComponents, joinInside, resolveInScope, resolveParentInScope } from '../../lib/safepath.ts';
+import { run } from '../../os/exec.ts';
 import { decompressStream } from './compression.ts';
 
-const run = promisify(execFile);
 
 const WHITEOUT_PREFIX = '.wh.';
 const WHITEOUT_META_PREFIX = '.wh..wh.';
