@@ -1,12 +1,16 @@
 // HTTP/1.1 to berthd (or any Docker-API daemon) over a UNIX socket or TCP, with node:http and a
 // keep-alive agent. node:http rather than undici: the CLI's start-up budget is ~100 ms and
 // node:http is already in the runtime snapshot.
-import http from 'node:http';
-import net from 'node:net';
+import type * as HttpModule from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { API_VERSION, compareApiVersions } from '../api/version.ts';
 import { DaemonUnreachable, errorBodyMessage, errorForStatus } from './errors.ts';
+
+// getBuiltinModule, not `import http from 'node:http'`: the ESM facade of node:http enumerates its
+// lazy exports (WebSocket, …) and so loads all of undici, ~40 ms of a ~100 ms CLI budget.
+const http = process.getBuiltinModule('node:http') as typeof HttpModule;
+const net = process.getBuiltinModule('node:net');
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 /** What the docker CLI assumes when a ping carries no Api-Version header. */
@@ -92,7 +96,7 @@ export function encodeQuery(query: Query | undefined): string {
 export class Transport {
   readonly host: string;
   private readonly endpoint: Endpoint;
-  private readonly agent: http.Agent;
+  private readonly agent: HttpModule.Agent;
   private readonly userAgent: string;
   private readonly pinnedVersion: string | undefined;
   private negotiated: Promise<string> | undefined;
@@ -154,7 +158,7 @@ export class Transport {
     return `/v${version}${path}${encodeQuery(query)}`;
   }
 
-  private baseRequestOptions(method: string, path: string, headers: Record<string, string>): http.RequestOptions {
+  private baseRequestOptions(method: string, path: string, headers: Record<string, string>): HttpModule.RequestOptions {
     return {
       ...this.endpoint,
       method,
