@@ -9,6 +9,10 @@ export interface RuntimeCreateOptions {
   tty: boolean;
   /** Keep a stdin pipe open (docker's OpenStdin). */
   stdin: boolean;
+  /** Docker's StdinOnce: close the container's stdin when the first attached client ends its input. */
+  stdinOnce?: boolean;
+  /** Container name, for the monitor's own logs (default: id). */
+  name?: string;
 }
 
 export interface RuntimeState {

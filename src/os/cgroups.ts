@@ -1,0 +1,104 @@
+// Where runc (cgroupfs driver) puts a container's cgroups, and removing them after a failure.
+import { readFile, readdir, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SystemError } from '../lib/errors.ts';
+
+export type CgroupVersion = 1 | 2;
+
+interface Hierarchy {
+  mountPoint: string;
+  version: CgroupVersion;
+}
+
+let cachedHierarchies: Hierarchy[] | undefined;
+
+async function hierarchies(): Promise<Hierarchy[]> {
+  if (cachedHierarchies) return cachedHierarchies;
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const out: Hierarchy[] = [];
+  const seen = new Set<string>();
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const fstype = line.slice(sep + 3).split(' ')[0];
+    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
+    const mountPoint = line.split(' ')[4];
+    if (seen.has(mountPoint)) continue;
+    seen.add(mountPoint);
+    out.push({ mountPoint, version: fstype === 'cgroup2' ? 2 : 1 });
+  }
+  cachedHierarchies = out;
+  return out;
+}
+
+/** 2 only when the unified hierarchy is the whole of /sys/fs/cgroup (hybrid hosts are v1 for runc). */
+export async function cgroupVersion(): Promise<CgroupVersion> {
+  const hs = await hierarchies();
+  return hs.some((h) => h.version === 2 && h.mountPoint === '/sys/fs/cgroup') ? 2 : 1;
+}
+
+/**
+ * Directories that exist or would exist for `cgroupsPath` (e.g. `/berth/<id>`): one per mounted
+ * hierarchy on v1 (including the name=systemd one and, on hybrid hosts, the unified one, which runc
+ * also joins), one on v2.
+ */
+export async function cgroupPaths(cgroupsPath: string): Promise<string[]> {
+  const rel = cgroupsPath.replace(/^\/+/, '');
+  if (!rel || rel.split('/').includes('..')) throw new SystemError(`bad cgroups path ${JSON.stringify(cgroupsPath)}`);
+  return (await hierarchies()).map((h) => join(h.mountPoint, rel));
+}
+
+/** Remove a cgroup directory tree, deepest first; absent directories are fine. */
+async function rmdirTree(dir: string): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const e of entries) if (e.isDirectory()) await rmdirTree(join(dir, e.name));
+  // EBUSY: tasks still leaving (a killed process takes a moment to be reaped). Retry briefly.
+  for (let i = 0; ; i++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || i >= 20) throw new SystemError(`remove cgroup ${dir}: ${(e as Error).message}`, { cause: e });
+      await sleep(25);
+    }
+  }
+}
+
+/** Remove the container's cgroups in every hierarchy (cleanup of half-made or leaked containers). */
+export async function removeCgroup(cgroupsPath: string): Promise<void> {
+  const errors: string[] = [];
+  for (const dir of await cgroupPaths(cgroupsPath)) {
+    await rmdirTree(dir).catch((e: Error) => errors.push(e.message));
+  }
+  if (errors.length) throw new SystemError(errors.join('; '));
+}
+
+/** Child cgroup names under `parent` (e.g. `/berth`) in any hierarchy: for leak checks. */
+export async function listCgroupChildren(parent: string): Promise<string[]> {
+  const names = new Set<string>();
+  for (const dir of await cgroupPaths(parent)) {
+    try {
+      for (const e of await readdir(dir, { withFileTypes: true })) if (e.isDirectory()) names.add(e.name);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return [...names].sort();
+}
+
+/** Does the container's cgroup exist in any hierarchy? */
+export async function cgroupExists(cgroupsPath: string): Promise<boolean> {
+  for (const dir of await cgroupPaths(cgroupsPath)) {
+    if (await stat(dir).then(() => true, () => false)) return true;
+  }
+  return false;
+}

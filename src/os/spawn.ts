@@ -1,0 +1,53 @@
+// Spawning a long-lived monitor (conmon) that must outlive berthd: own session, stdio on /dev/null,
+// and extra pipe fds (3, 4, …) for the sync/start handshake.
+import { spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import { SystemError } from '../lib/errors.ts';
+
+export interface DetachedSpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  /** How many extra bidirectional pipes to pass as fds 3, 4, … (libuv makes them socketpairs). */
+  extraPipes?: number;
+  /** An open fd to use as the child's stderr (diagnostics); /dev/null otherwise. */
+  stderrFd?: number;
+}
+
+export interface DetachedChild {
+  pid: number;
+  /** Our ends of the extra pipes, in fd order (index 0 = the child's fd 3). */
+  pipes: Duplex[];
+  /** Resolves with the exit code of the spawned process itself (not of what it daemonized). */
+  exited: Promise<number>;
+}
+
+export function spawnDetached(cmd: string, args: readonly string[], opts: DetachedSpawnOptions = {}): Promise<DetachedChild> {
+  return new Promise((resolve, reject) => {
+    const extra = opts.extraPipes ?? 0;
+    const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'ignore', opts.stderrFd ?? 'ignore'];
+    for (let i = 0; i < extra; i++) stdio.push('pipe');
+    // detached → setsid(): the monitor gets its own session and process group, so a signal to
+    // berthd's group (Ctrl-C, systemd stop) does not reach it.
+    const child = spawn(cmd, args, { stdio, env: opts.env, detached: true });
+    const exited = new Promise<number>((res) => {
+      child.on('exit', (code, signal) => res(code ?? (signal ? 128 : 0)));
+    });
+    child.once('error', (e) => reject(new SystemError(`${cmd}: ${e.message}`, { cause: e })));
+    child.once('spawn', () => {
+      // Do not keep berthd's event loop alive for the monitor.
+      child.unref();
+      const pipes: Duplex[] = [];
+      for (let i = 0; i < extra; i++) pipes.push(child.stdio[3 + i] as Duplex);
+      resolve({ pid: child.pid!, pipes, exited });
+    });
+  });
+}
+
+/** Is a process alive (signal 0)? EPERM means it exists but is not ours. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
