@@ -1,6 +1,7 @@
 // Spawning a long-lived monitor (conmon) that must outlive berthd: own session, stdio on /dev/null,
 // and extra pipe fds (3, 4, …) for the sync/start handshake.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { SystemError } from '../lib/errors.ts';
 
@@ -42,12 +43,21 @@ export function spawnDetached(cmd: string, args: readonly string[], opts: Detach
   });
 }
 
-/** Is a process alive (signal 0)? EPERM means it exists but is not ours. */
+/**
+ * Is a process alive? A zombie is not: conmon's monitor is reparented to PID 1, and an init that
+ * reaps slowly (this machine's) leaves it a zombie that signal 0 still finds.
+ */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
   }
 }
