@@ -14,6 +14,7 @@ import { buildSpec } from '../../src/runtime/spec/build.ts';
 import { readLog } from '../../src/runtime/conmon/logfile.ts';
 import type { HostConfig } from '../../src/types/docker.ts';
 import { realHost } from '../../src/os/host.ts';
+import { isKind } from '../../src/lib/errors.ts';
 import { cgroupPaths } from '../../src/os/cgroups.ts';
 import { nofileHardLimit, swapLimitSupported } from '../../src/os/limits.ts';
 
@@ -199,10 +200,12 @@ export function runtimeConformance(name: string, makeRuntime: (execRoot: string)
         const st = await ctx.runtime.state(c.id);
         assert.equal(st?.status, 'running');
         assert.equal(st?.pid, pid);
+        await assert.rejects(ctx.runtime.delete(c.id), (e) => isKind(e, 'Conflict'));
         const stdin = await ctx.runtime.openStdin(c.id);
         stdin.end('go\n');
         assert.equal(await exited, 3);
         assert.equal((await ctx.runtime.state(c.id))?.status, 'stopped');
+        await assert.rejects(ctx.runtime.start(c.id), /stopped|cannot start/);
         await ctx.runtime.delete(c.id);
         assert.equal(await ctx.runtime.state(c.id), undefined);
         assert.equal(await ctx.runtime.exitCode(c.id), undefined);
@@ -243,7 +246,7 @@ export function runtimeConformance(name: string, makeRuntime: (execRoot: string)
         const exited = exitOf(ctx, c.id);
         await create(ctx, c, o);
         await ctx.runtime.start(c.id);
-        await ctx.runtime.kill(c.id, 15);
+        await ctx.runtime.kill(c.id, 'TERM');
         await sleep(200);
         assert.equal((await ctx.runtime.state(c.id))?.status, 'running');
         await ctx.runtime.kill(c.id, 9, true);
@@ -338,3 +341,4 @@ export function runtimeConformance(name: string, makeRuntime: (execRoot: string)
 }
 
 runtimeConformance('conmon+runc', (execRoot) => new ConmonRuntime({ runtimePath: RUNC, conmonPath: CONMON, execRoot }));
+runtimeConformance('conmon+runc (runc start)', (execRoot) => new ConmonRuntime({ runtimePath: RUNC, conmonPath: CONMON, execRoot, fifoStart: false }));

@@ -32,6 +32,8 @@ export interface ConmonRuntimeOptions {
   logSizeMax?: number;
   /** How long create may take before it is abandoned. */
   createTimeoutMs?: number;
+  /** See OciRuntimeOptions.fifoStart (default: on for runc). */
+  fifoStart?: boolean;
 }
 
 /** The failure of `create` as the runtime reported it (e.g. `exec: "x": executable file not found in $PATH`). */
@@ -73,7 +75,7 @@ export class ConmonRuntime implements ContainerRuntime {
 
   constructor(opts: ConmonRuntimeOptions) {
     this.execRoot = opts.execRoot;
-    this.oci = new OciRuntimeCli({ path: opts.runtimePath, root: opts.runtimeRoot ?? join(opts.execRoot, 'runc') });
+    this.oci = new OciRuntimeCli({ path: opts.runtimePath, root: opts.runtimeRoot ?? join(opts.execRoot, 'runc'), fifoStart: opts.fifoStart });
     this.name = opts.name ?? opts.runtimePath.split('/').pop()!;
     this.conmonPath = opts.conmonPath;
     this.exitDir = join(opts.execRoot, 'exits');
@@ -197,13 +199,13 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   async delete(id: string, force = false): Promise<void> {
-    if (!force) {
-      const st = await this.oci.state(id);
-      if (st && (st.status === 'running' || st.status === 'paused')) {
-        throw new Conflict(`cannot delete container ${id}: it is ${st.status}`);
-      }
+    // No `runc state` first (one spawn less on the --rm path): runc refuses a live container itself.
+    try {
+      await this.oci.delete(id, force);
+    } catch (err) {
+      if (/not stopped|running|paused/i.test((err as Error).message)) throw new Conflict(`cannot delete container ${id}: ${(err as Error).message}`);
+      throw err;
     }
-    await this.oci.delete(id, force);
     // After a forced delete conmon is still recording the exit; wait so it does not write the
     // exit file after we removed it.
     const mpid = await this.monitorPid(id);

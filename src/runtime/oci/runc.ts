@@ -1,6 +1,11 @@
 // Adapter over an OCI runtime CLI (runc; crun has the same commands). Always `--root <runtimeRoot>`
 // so several berthd instances (and tests) keep separate state.
+import { open, readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../os/exec.ts';
+import { pidAlive } from '../../os/spawn.ts';
 import { NotFound, SystemError } from '../../lib/errors.ts';
 import type { RuntimeState } from '../types.ts';
 
@@ -11,6 +16,11 @@ export interface OciRuntimeOptions {
   root: string;
   /** Per-command timeout; a wedged runtime must not hang the daemon. */
   timeoutMs?: number;
+  /**
+   * Start a created container by reading runc's exec FIFO directly instead of spawning
+   * `runc start` (saves a process spawn, ~8 ms here). Default: on for runc, off otherwise.
+   */
+  fifoStart?: boolean;
 }
 
 const NOT_EXIST = /does not exist|not found|no such file/i;
@@ -19,11 +29,13 @@ export class OciRuntimeCli {
   readonly path: string;
   readonly root: string;
   private readonly timeoutMs: number;
+  private readonly fifoStart: boolean;
 
   constructor(opts: OciRuntimeOptions) {
     this.path = opts.path;
     this.root = opts.root;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.fifoStart = opts.fifoStart ?? basename(opts.path) === 'runc';
   }
 
   /** Arguments that go before the subcommand (conmon passes them as --runtime-arg). */
@@ -42,6 +54,7 @@ export class OciRuntimeCli {
   }
 
   async start(id: string): Promise<void> {
+    if (this.fifoStart && (await startViaExecFifo(join(this.root, id, 'exec.fifo'), this.timeoutMs))) return;
     const r = await this.exec(['start', id], { allowFailure: true });
     if (r.code !== 0) this.fail('runtime start', id, r.stderr);
   }
@@ -83,6 +96,63 @@ export class OciRuntimeCli {
   async resume(id: string): Promise<void> {
     const r = await this.exec(['resume', id], { allowFailure: true });
     if (r.code !== 0) this.fail('runtime resume', id, r.stderr);
+  }
+}
+
+/**
+ * What `runc start` does (libcontainer's linuxContainer.exec): a created container's init blocks
+ * opening `<root>/<id>/exec.fifo` for writing; opening it for reading releases it, init writes one
+ * byte and execs the command, and the FIFO is removed (its absence is what makes `runc state` say
+ * running). Returns false (caller falls back to `runc start`) when there is no FIFO or init is gone,
+ * so the CLI reports those cases with its own messages.
+ */
+async function startViaExecFifo(fifo: string, timeoutMs: number): Promise<boolean> {
+  let fh;
+  try {
+    // Non-blocking: a blocking open would hang forever if init died meanwhile.
+    fh = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFIFO()) return false;
+    const buf = Buffer.alloc(16);
+    const deadline = Date.now() + Math.min(timeoutMs, 5000);
+    let initPid: number | undefined;
+    const readByte = async (): Promise<boolean> => {
+      try {
+        // 0 bytes = no writer yet (init has not opened its end) or init died.
+        return (await fh!.read(buf, 0, buf.length, null)).bytesRead > 0;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        return false;
+      }
+    };
+    for (;;) {
+      if (await readByte()) break;
+      initPid ??= await readInitPid(join(dirname(fifo), 'state.json'));
+      if (!initPid || !pidAlive(initPid) || Date.now() > deadline) {
+        // A fast command may have run and exited already, leaving its byte in the FIFO. Otherwise
+        // init is gone (killed between create and start): let `runc start` say so.
+        if (await readByte()) break;
+        return false;
+      }
+      await sleep(1);
+    }
+  } finally {
+    await fh.close();
+  }
+  await rm(fifo, { force: true });
+  return true;
+}
+
+async function readInitPid(stateJson: string): Promise<number | undefined> {
+  try {
+    const pid = (JSON.parse(await readFile(stateJson, 'utf8')) as { init_process_pid?: number }).init_process_pid;
+    return typeof pid === 'number' && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
 
