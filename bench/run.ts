@@ -35,7 +35,8 @@ const WARMUPS = Math.min(20, Math.max(0, Number(flags.warmups)));
 const SECONDS = Math.min(60, Math.max(1, Number(flags.seconds)));
 const CLIENTS = Math.min(64, Math.max(1, Number(flags.clients)));
 const CONTAINERS = Math.min(100, Math.max(1, Number(flags.containers)));
-const MAX_FAILURES = 3;
+const MAX_FAILURES = 2;
+const CLI_TIMEOUT_MS = 15_000;
 
 /** Time `argv` RUNS times after WARMUPS; gives up after MAX_FAILURES failed runs. */
 async function timeCli(label: string, argv: string[], env: NodeJS.ProcessEnv, target?: number): Promise<CliResult> {
@@ -43,10 +44,11 @@ async function timeCli(label: string, argv: string[], env: NodeJS.ProcessEnv, ta
   let failures = 0;
   let lastErr = '';
   for (let i = 0; i < WARMUPS + RUNS && failures < MAX_FAILURES; i++) {
-    const r = await run(argv[0], argv.slice(1), { env, timeoutMs: 30_000 });
+    const r = await run(argv[0], argv.slice(1), { env, timeoutMs: CLI_TIMEOUT_MS });
     if (r.code !== 0) {
       failures++;
-      lastErr = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ');
+      lastErr = (r.stderr || r.stdout).trim().split('\n').filter((l) => l.trim()).slice(0, 2).join(' ');
+      if (r.ms >= CLI_TIMEOUT_MS) lastErr = `killed after ${CLI_TIMEOUT_MS / 1000} s (hung)${lastErr ? `: ${lastErr}` : ''}`;
       continue;
     }
     if (i >= WARMUPS) xs.push(r.ms);
