@@ -11,7 +11,7 @@ import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from '
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeBusyboxRootfsTar } from '../test/helpers/busybox.ts';
-import { startBerthd, startDockerd, startPodman, BERTH_BIN, ROOT, type Engine, type Podman } from './lib/engines.ts';
+import { startBerthd, startDockerd, startPodman, berthBin, berthTree, ROOT, type Engine, type Podman } from './lib/engines.ts';
 import { loadTest, startSleepers, removeContainers, footprint } from './lib/load.ts';
 import { apiPrefix, eventRecorder, measureFloors, replayRun, summarizeReplay, type ReplaySample } from './lib/phases.ts';
 import { renderMarkdown, type CliResult, type EngineResult, type Results } from './lib/report.ts';
@@ -28,6 +28,9 @@ const { values: flags } = parseArgs({
     'no-podman': { type: 'boolean', default: false },
     'no-floors': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    // Bench another built tree (its bin/ and dist/), e.g. a patched copy; --tree-note says how it differs.
+    'berth-tree': { type: 'string' },
+    'tree-note': { type: 'string', default: '' },
   },
 });
 const RUNS = Math.min(200, Math.max(1, Number(flags.runs)));
@@ -123,9 +126,16 @@ function findings(r: Results): string[] {
       const v = fl?.[k];
       return v && typeof v !== 'string' ? v.median : Number.NaN;
     };
-    const cm = floor('conmon + runc total (no daemon)');
-    const startPlusRm = b.replay.start.median + b.replay.startToDie.median + b.replay.dieToDestroy.median;
-    if (Number.isFinite(cm)) f.push(`conmon + runc alone (create, start, exit, delete) take ${ms(cm)} ms; berthd's start → removal span takes ${ms(startPlusRm)} ms, so ~${ms(startPlusRm - cm)} ms is berthd's own work there (mount/umount via mount(8) ≈ ${ms(floor('mount(8) -t overlay') + floor('umount(8)'))} ms, spec, DB, events, fs watching).`);
+    const cmCreate = floor('conmon spawn → runc create → pid on sync pipe');
+    const cmExit = floor('conmon: start → exit file written');
+    const del = floor('runc delete (stopped)');
+    const mnt = floor('mount(8) -t overlay');
+    const umnt = floor('umount(8)');
+    if (Number.isFinite(cmCreate)) {
+      f.push(`start → 204: berthd ${ms(b.replay.start.median)} ms vs floor conmon+runc create ${ms(cmCreate)} ms + mount(8) ${ms(mnt)} ms (berthd starts via runc's exec FIFO, so there is no separate runc start spawn).`);
+      f.push(`exit detection (204 → die): berthd ${ms(b.replay.startToDie.median)} ms vs conmon writing the exit file ${ms(cmExit)} ms after runc start: ~${ms(b.replay.startToDie.median - cmExit)} ms spent in berthd between the process exit and the die event.`);
+      f.push(`--rm removal (die → destroy): berthd ${ms(b.replay.dieToDestroy.median)} ms vs runc delete ${ms(del)} ms + umount(8) ${ms(umnt)} ms run one after the other.`);
+    }
     const node = floor('node -e 0 (Node 24 startup)');
     const berthVer = floor('berth --version (berth CLI startup, no daemon)');
     if (Number.isFinite(node) && Number.isFinite(berthVer)) f.push(`Node startup ${ms(node)} ms; \`berth --version\` ${ms(berthVer)} ms (→ ${ms(berthVer - node)} ms of CLI module loading before any request).`);
@@ -144,7 +154,11 @@ function findings(r: Results): string[] {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the bench needs root (mounts, cgroups, runc)');
-  if (!existsSync(join(ROOT, 'dist/cmd/berthd.js')) || !existsSync(join(ROOT, 'dist/cmd/berth.js'))) throw new Error('build first: npm run build (dist/cmd/berthd.js, dist/cmd/berth.js)');
+  if (flags['berth-tree']) {
+    berthTree.root = flags['berth-tree'];
+    berthTree.note = flags['tree-note'] ?? '';
+  }
+  if (!existsSync(join(berthTree.root, 'dist/cmd/berthd.js')) || !existsSync(join(berthTree.root, 'dist/cmd/berth.js'))) throw new Error('build first: npm run build (dist/cmd/berthd.js, dist/cmd/berth.js)');
   const startedAt = new Date();
   const t0 = now();
   const fixtureDir = mkdtempSync('/tmp/berth-bench-fixture-');
@@ -155,7 +169,7 @@ async function main(): Promise<void> {
   if (!flags['no-floors']) {
     logStep('floors: node, CLIs, runc, conmon, mount');
     try {
-      results.floors = await measureFloors({ busyboxTar: tarball, runs: RUNS, warmups: WARMUPS, berthCli: [BERTH_BIN] });
+      results.floors = await measureFloors({ busyboxTar: tarball, runs: RUNS, warmups: WARMUPS, berthCli: [berthBin()] });
     } catch (err) {
       results.floorsError = (err as Error).message;
       logStep(`floors failed: ${results.floorsError}`);
@@ -175,7 +189,7 @@ async function main(): Promise<void> {
     onCleanup('berthd', berthd.stop);
     be.version = berthd.version;
     Object.assign(dockerBerth, await timeCli(dockerBerth.label, ['docker', 'run', '--rm', 'busybox', 'true'], berthd.env, 60));
-    Object.assign(berthCliResult, await timeCli(berthCliResult.label, [BERTH_BIN, 'run', '--rm', 'busybox', 'true'], berthd.env, 100));
+    Object.assign(berthCliResult, await timeCli(berthCliResult.label, [berthBin(), 'run', '--rm', 'busybox', 'true'], berthd.env, 100));
     await replay(berthd, be).catch((err: Error) => void be.errors.push(`API replay: ${err.message}`));
     await throughputAndMemory(berthd, be).catch((err: Error) => void be.errors.push(`load/memory: ${err.message}`));
   } catch (err) {

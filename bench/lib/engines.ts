@@ -9,8 +9,10 @@ import { findProcs, logStep, removeCgroupTree, run, sh, sleep, unmountUnder, whi
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const NODE = process.execPath;
-export const BERTHD_BIN = join(ROOT, 'bin/berthd');
-export const BERTH_BIN = join(ROOT, 'bin/berth');
+/** The built berth tree to bench (bin/, dist/): this repository unless --berth-tree names another. */
+export const berthTree = { root: ROOT, note: '' };
+export const berthdBin = (): string => join(berthTree.root, 'bin/berthd');
+export const berthBin = (): string => join(berthTree.root, 'bin/berth');
 
 export interface Engine {
   name: string;
@@ -115,7 +117,7 @@ export async function startBerthd(busyboxTar: string): Promise<Engine> {
   const logFile = join(dir, 'berthd.log');
   mkdirSync(join(dir, 'docker-config'));
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, BERTH_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config'), DOCKER_CLI_HINTS: 'false' };
-  const proc = bg(BERTHD_BIN, ['--data-root', data, '--exec-root', exec, '-H', `unix://${socket}`, '--cgroup-parent', cg, '--log-level', 'warn'], logFile);
+  const proc = bg(berthdBin(), ['--data-root', data, '--exec-root', exec, '-H', `unix://${socket}`, '--cgroup-parent', cg, '--log-level', 'warn'], logFile);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -144,7 +146,7 @@ export async function startBerthd(busyboxTar: string): Promise<Engine> {
     const ver = JSON.parse(v.body) as { Version?: string; ApiVersion?: string };
     return {
       name: 'berthd',
-      version: `berthd ${ver.Version ?? '?'} (API ${ver.ApiVersion ?? '?'}), runc ${runcVersion()}, conmon ${conmonVersion()}`,
+      version: `berthd ${ver.Version ?? '?'} (API ${ver.ApiVersion ?? '?'}${berthTree.root !== ROOT ? `, tree ${berthTree.root}` : ''})${berthTree.note ? ` — ${berthTree.note}` : ''}, runc ${runcVersion()}, conmon ${conmonVersion()}`,
       socket,
       env,
       footprint: () => [
