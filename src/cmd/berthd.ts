@@ -21,6 +21,7 @@ import { OverlaySnapshotter } from '../store/snapshots/overlay/overlay.ts';
 import { ImageStore } from '../store/images/store.ts';
 import { ConmonRuntime } from '../runtime/conmon/conmon.ts';
 import { realHost } from '../os/host.ts';
+import { nofileHardLimit, swapLimitSupported } from '../os/limits.ts';
 import { ContainerRepo } from '../daemon/containers/repo.ts';
 import { Lifecycle } from '../daemon/containers/lifecycle.ts';
 import type { ContainerDeps } from '../daemon/containers/deps.ts';
@@ -69,7 +70,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
 
   const db = new MetaDb(paths.db);
   const events = new EventBus();
-  const content = new LocalContentStore({ root: paths.content });
+  const content = new LocalContentStore({ root: paths.content, db });
   const snapshots = new OverlaySnapshotter({ root: paths.snapshots, db });
   const images = new ImageStore({ db });
   const runtime = new ConmonRuntime({
@@ -94,6 +95,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     cgroupParent: cfg.cgroupParent,
     runtimeName: cfg.defaultRuntime,
     storageDriver: 'overlay2',
+    hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit() },
   };
 
   // Exits are handled from here on; subscribe before reconciling so none falls in between.

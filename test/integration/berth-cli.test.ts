@@ -26,7 +26,7 @@ test('berth run exit codes propagate', async () => {
 });
 
 test('berth: detached container, ps, logs, stop, rm', async () => {
-  const run = await berth(d, ['run', '-d', '--name', 'web', '-l', 'tier=front', 'busybox', 'sh', '-c', 'echo started; exec sleep 60']);
+  const run = await berth(d, ['run', '-d', '--name', 'web', '-l', 'tier=front', 'busybox', 'sh', '-c', 'trap "exit 143" TERM; echo started; sleep 60 & wait']);
   assert.equal(run.code, 0, run.stderr);
   const id = run.stdout.trim();
   assert.match(id, /^[a-f0-9]{64}$/);

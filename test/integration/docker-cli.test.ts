@@ -40,7 +40,7 @@ test('stdout and stderr are kept apart', async () => {
 });
 
 test('detached container: ps, logs, stop, rm', async () => {
-  const run = await docker(d, ['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'echo started; exec sleep 60']);
+  const run = await docker(d, ['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'trap "exit 143" TERM; echo started; sleep 60 & wait']);
   assert.equal(run.code, 0, run.stderr);
   const id = run.stdout.trim();
   assert.match(id, /^[a-f0-9]{64}$/);

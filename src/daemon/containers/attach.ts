@@ -52,9 +52,9 @@ export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOp
     };
     if (!wantStdin) conn.input.resume(); // drain and ignore: the client may half-close at once
     // Subscribe to the exit before anything can start the container, so a fast exit is not missed.
-    let exited = !opts.stream;
+    const drain = new AbortController();
     const exit = opts.stream ? deps.lifecycle.nextExit(rec.id, abort.signal) : Promise.resolve(undefined);
-    exit.then(() => (exited = true), () => (exited = true));
+    exit.then(() => drain.abort(), () => drain.abort());
     try {
       // Wait for a start if the container is not running yet.
       if (!isRunning(rec.state) && opts.stream) {
@@ -65,16 +65,16 @@ export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOp
       } else if (wantStdin && isRunning(rec.state)) {
         await connectStdin();
       }
-      if (!isRunning(rec.state)) exited = true;
+      if (!isRunning(rec.state)) drain.abort();
       if (!opts.stdout && !opts.stderr) {
-        if (!exited) await exit.catch(() => undefined);
+        if (isRunning(rec.state)) await exit.catch(() => undefined);
         return;
       }
       const entries = readLog(containerPaths(deps, rec.id).logPath, {
         since: opts.logs ? undefined : attachedAt,
         follow: opts.stream,
         signal: abort.signal,
-        stopWhen: () => exited,
+        drainSignal: drain.signal,
       });
       for await (const entry of entries) {
         if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;

@@ -32,6 +32,8 @@ export interface ContainerDeps {
   cgroupParent: string;
   runtimeName: string;
   storageDriver: string;
+  /** Host facts the spec needs (read once at startup). */
+  hostFeatures: { swapLimit?: boolean; nofileLimit?: number };
 }
 
 export function containerPaths(deps: Pick<ContainerDeps, 'containersDir' | 'bundlesDir' | 'cgroupParent'>, id: string) {

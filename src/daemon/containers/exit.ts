@@ -14,11 +14,13 @@ export async function handleExit(deps: ContainerDeps, id: string, fallbackCode =
   const exited = await deps.locks.run(id, async () => {
     if (!isRunning(rec.state)) return false;
     const code = (await deps.runtime.exitCode(id)) ?? fallbackCode;
-    await releaseRuntime(deps, rec);
+    // Report the exit first (waiters, events), then release resources while still holding the
+    // lock, so a new start cannot race the cleanup.
     rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: code, finishedAt: nowRfc3339Nano() };
     deps.repo.save(rec);
     deps.events.publish('container', 'die', id, eventAttributes(rec, { exitCode: String(code) }));
     deps.lifecycle.emitExit(id, { exitCode: code });
+    await releaseRuntime(deps, rec);
     return true;
   });
   if (exited && rec.hostConfig.AutoRemove) {

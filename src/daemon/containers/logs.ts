@@ -1,5 +1,5 @@
 import { InvalidParameter } from '../../lib/errors.ts';
-import { readLog, type LogEntry } from '../../runtime/conmon/logfile.ts';
+import { formatTimestamp, readLog, type LogEntry } from '../../runtime/conmon/logfile.ts';
 import { parseEventTime } from '../system/events.ts';
 import { containerPaths, type ContainerDeps } from './deps.ts';
 import { isRunning, type ContainerRecord } from './record.ts';
@@ -18,7 +18,7 @@ export interface LogsOptions {
 /** One chunk of attach/logs output: a multiplexed frame, or raw bytes with a TTY. */
 export function encodeEntry(entry: LogEntry, tty: boolean, timestamps: boolean): Buffer {
   let payload = entry.data;
-  if (timestamps) payload = Buffer.concat([Buffer.from(entry.time + ' '), payload]);
+  if (timestamps) payload = Buffer.concat([Buffer.from(formatTimestamp(entry.time) + ' '), payload]);
   if (tty) return payload;
   const header = Buffer.alloc(8);
   header[0] = entry.stream === 'stderr' ? 2 : 1;
@@ -49,9 +49,10 @@ export function containerLogs(deps: ContainerDeps, ref: string, opts: LogsOption
   const tty = rec.config.Tty;
   const run = async (write: (b: Buffer) => void, signal: AbortSignal): Promise<void> => {
     const follow = opts.follow && isRunning(rec.state) && until === undefined;
-    let exited = !follow;
-    if (follow) void untilExit(deps, rec, signal).then(() => (exited = true));
-    const entries = readLog(containerPaths(deps, rec.id).logPath, { tail, since, until, follow, signal, stopWhen: () => exited });
+    // At the container's exit: read what is left in the file, then end.
+    const drain = new AbortController();
+    if (follow) void untilExit(deps, rec, signal).then(() => drain.abort());
+    const entries = readLog(containerPaths(deps, rec.id).logPath, { tail, since, until, follow, signal, drainSignal: drain.signal });
     for await (const entry of entries) {
       if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
       write(encodeEntry(entry, tty, opts.timestamps));

@@ -6,8 +6,11 @@ import type { ContainerRecord } from './record.ts';
 /** Tear down what a run of the container made: runtime state, rootfs mount, bundle, cgroup. */
 export async function releaseRuntime(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {
   const paths = containerPaths(deps, rec.id);
-  await deps.runtime.delete(rec.id, true).catch((e: unknown) => log.warn('runtime delete failed', { id: rec.id, error: e }));
-  await deps.host.unmount(paths.rootfs).catch((e: unknown) => log.warn('unmount failed', { id: rec.id, error: e }));
+  // Independent: the runtime's state and cgroups, and the rootfs mount.
+  await Promise.all([
+    deps.runtime.delete(rec.id, true).catch((e: unknown) => log.warn('runtime delete failed', { id: rec.id, error: e })),
+    deps.host.unmount(paths.rootfs).catch((e: unknown) => log.warn('unmount failed', { id: rec.id, error: e })),
+  ]);
   await rm(paths.bundleDir, { recursive: true, force: true });
   await deps.host.removeCgroup(paths.cgroupsPath).catch(() => undefined);
 }

@@ -10,6 +10,7 @@ import { resolveUser } from '../../runtime/spec/user.ts';
 import { processArgs } from './config.ts';
 import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
 import { nowRfc3339Nano, type ContainerRecord } from './record.ts';
+import { destroy } from './remove.ts';
 
 /** Exit code and error class dockerd gives a start failure (moby's translateContainerdStartErr). */
 function classifyStartError(err: unknown): { exitCode: number; error: Error } {
@@ -20,10 +21,19 @@ function classifyStartError(err: unknown): { exitCode: number; error: Error } {
   return { exitCode: 128, error: err instanceof Error ? err : new Error(msg) };
 }
 
-/** POST /containers/{id}/start. 304 when already running. */
+/** POST /containers/{id}/start. 304 when already running. An AutoRemove container that fails to start is removed, as dockerd does. */
 export async function startContainer(deps: ContainerDeps, ref: string): Promise<void> {
   const rec = deps.repo.find(ref);
-  await deps.locks.run(rec.id, () => startLocked(deps, rec));
+  await deps.locks.run(rec.id, async () => {
+    try {
+      await startLocked(deps, rec);
+    } catch (err) {
+      if (rec.hostConfig.AutoRemove && !(err instanceof NotModified) && deps.repo.get(rec.id)) {
+        await destroy(deps, rec).catch((e: unknown) => log.warn('auto-remove after a failed start failed', { id: rec.id, error: e }));
+      }
+      throw err;
+    }
+  });
 }
 
 export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {
@@ -58,10 +68,11 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
       resolvConfPath: paths.resolvConfPath,
       hostnamePath: paths.hostnamePath,
       cgroupsPath: paths.cgroupsPath,
+      hostFeatures: deps.hostFeatures,
     });
     await writeFileAtomic(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
     failpoint('container-start-before-runtime');
-    ({ pid } = await deps.runtime.create({ id: rec.id, bundleDir: paths.bundleDir, logPath: paths.logPath, tty: rec.config.Tty, stdin: rec.config.OpenStdin }));
+    ({ pid } = await deps.runtime.create({ id: rec.id, name: rec.name, bundleDir: paths.bundleDir, logPath: paths.logPath, tty: rec.config.Tty, stdin: rec.config.OpenStdin, stdinOnce: rec.config.StdinOnce }));
     created = true;
     await deps.lifecycle.runPreStartHooks(rec.id);
     await deps.runtime.start(rec.id);
