@@ -66,6 +66,7 @@ export function createApiServer(router: Router): Server {
     try {
       const { ctx, found } = buildContext(req, router);
       if (!found) throw new NotFound('page not found');
+      log.debug('request', { method: req.method, url: req.url, upgrade: true });
       ctx.upgradeSocket = socket;
       ctx.upgradeHead = head;
       found.handler(ctx).catch(fail);
