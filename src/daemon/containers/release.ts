@@ -1,11 +1,16 @@
-import { rm } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { log } from '../../lib/logger.ts';
 import { containerPaths, type ContainerDeps } from './deps.ts';
 import type { ContainerRecord } from './record.ts';
 
-/** Tear down what a run of the container made: runtime state, rootfs mount, bundle, cgroup. */
+/**
+ * Tear down what a run of the container made: runtime state, rootfs mount, bundle, cgroup.
+ * The bundle directory is made first at start and removed last here, so without it there is
+ * nothing to release (a second call, as after an exit with AutoRemove, costs no process spawn).
+ */
 export async function releaseRuntime(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {
   const paths = containerPaths(deps, rec.id);
+  if (!(await access(paths.bundleDir).then(() => true, () => false))) return;
   // Independent: the runtime's state and cgroups, and the rootfs mount.
   await Promise.all([
     deps.runtime.delete(rec.id, true).catch((e: unknown) => log.warn('runtime delete failed', { id: rec.id, error: e })),
