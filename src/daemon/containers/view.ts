@@ -3,9 +3,8 @@ import type { ContainerInspect, ContainerSummary, EndpointSettings } from '../..
 import { processArgs } from './config.ts';
 import { containerPaths, type ContainerDeps } from './deps.ts';
 import type { ContainerRecord } from './record.ts';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../runtime/spec/build.ts';
 
-const MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
-const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 function quoteArg(a: string): string {
   return /\s/.test(a) || a === '' ? `'${a}'` : a;
@@ -111,8 +110,8 @@ export function inspect(deps: ContainerDeps, rec: ContainerRecord): ContainerIns
     ExecIDs: null,
     HostConfig: {
       ...rec.hostConfig,
-      MaskedPaths: rec.hostConfig.MaskedPaths ?? (privileged ? null : MASKED_PATHS),
-      ReadonlyPaths: rec.hostConfig.ReadonlyPaths ?? (privileged ? null : READONLY_PATHS),
+      MaskedPaths: rec.hostConfig.MaskedPaths ?? (privileged ? null : [...DEFAULT_MASKED_PATHS]),
+      ReadonlyPaths: rec.hostConfig.ReadonlyPaths ?? (privileged ? null : [...DEFAULT_READONLY_PATHS]),
     },
     GraphDriver: { Data: null, Name: deps.storageDriver },
     Mounts: [],
