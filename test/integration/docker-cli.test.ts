@@ -112,3 +112,28 @@ test('images, tag, rmi and inspect', async () => {
   assert.equal(rmi.code, 0, rmi.stderr);
   assert.match(rmi.stdout, /Untagged: mybox:v1/);
 });
+
+test('network modes: default and none get a loopback-only netns; host shares the host\'s', async () => {
+  const def = await docker(d, ['run', '--rm', 'busybox', 'ip', '-o', 'link']);
+  assert.equal(def.code, 0, def.stderr);
+  assert.deepEqual(def.stdout.trim().split('\n').map((l) => l.split(':')[1].trim()), ['lo']);
+  assert.match(def.stdout, /LOOPBACK,UP/);
+  const none = await docker(d, ['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']);
+  assert.deepEqual(none.stdout.trim().split('\n').map((l) => l.split(':')[1].trim()), ['lo']);
+  const host = await docker(d, ['run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'ip -o link | wc -l; hostname']);
+  assert.equal(host.code, 0, host.stderr);
+  const [links, name] = host.stdout.trim().split('\n');
+  const { readdirSync } = await import('node:fs');
+  const { hostname } = await import('node:os');
+  assert.equal(Number(links), readdirSync('/sys/class/net').length);
+  assert.equal(name, hostname());
+});
+
+test('events: docker events --since/--until replays a run', async () => {
+  const since = (Date.now() / 1000).toFixed(9);
+  assert.equal((await docker(d, ['run', '--rm', '--name', 'evt', 'busybox', 'true'])).code, 0);
+  const until = (Date.now() / 1000 + 0.001).toFixed(9);
+  const r = await docker(d, ['events', '--since', since, '--until', until, '--filter', 'container=evt', '--format', '{{.Action}}']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['create', 'start', 'die', 'destroy']);
+});

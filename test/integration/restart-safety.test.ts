@@ -67,3 +67,17 @@ test('an exit that happens while berthd is down is recorded at restart', async (
   assert.deepEqual(leakedMounts(d.dir), []);
   assert.equal((await docker(d, ['rm', 'shortlived'])).code, 0);
 });
+
+test('SIGTERM stops serving and leaves containers running', async () => {
+  const run = await docker(d, ['run', '-d', '--name', 'keeper', 'busybox', 'sleep', '300']);
+  assert.equal(run.code, 0, run.stderr);
+  const pid = (await d.api('GET', '/containers/keeper/json')).json<{ State: { Pid: number } }>().State.Pid;
+  await d.stop();
+  assert.ok(pid > 0);
+  process.kill(pid, 0); // still alive (throws if not)
+  await d.start();
+  const st = await docker(d, ['inspect', '--format', '{{.State.Status}} {{.State.Pid}}', 'keeper']);
+  assert.equal(st.stdout.trim(), `running ${pid}`);
+  assert.equal((await docker(d, ['rm', '-f', 'keeper'])).code, 0);
+  assert.throws(() => process.kill(pid, 0));
+});

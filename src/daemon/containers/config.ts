@@ -2,8 +2,11 @@ import type { ContainerConfig, ContainerCreateRequest, HostConfig } from '../../
 import type { ImageConfig } from '../../types/oci.ts';
 import { mergeEnv } from '../../runtime/spec/env.ts';
 
-/** The container's Config: the request merged over the image's config, as dockerd does. */
-export function mergeConfig(req: ContainerCreateRequest, image: ImageConfig, id: string): ContainerConfig {
+/**
+ * The container's Config: the request merged over the image's config, as dockerd does.
+ * `defaultHostname` is the short ID, or the host's name with host networking.
+ */
+export function mergeConfig(req: ContainerCreateRequest, image: ImageConfig, id: string, defaultHostname = id.slice(0, 12)): ContainerConfig {
   const img = image.config ?? {};
   const entrypointGiven = req.Entrypoint !== undefined && req.Entrypoint !== null;
   const cmdGiven = Array.isArray(req.Cmd) && req.Cmd.length > 0;
@@ -14,7 +17,7 @@ export function mergeConfig(req: ContainerCreateRequest, image: ImageConfig, id:
   const cmd = cmdGiven ? req.Cmd! : entrypointGiven ? null : (img.Cmd ?? null);
   const labels = { ...(img.Labels ?? {}), ...(req.Labels ?? {}) };
   return {
-    Hostname: req.Hostname || id.slice(0, 12),
+    Hostname: req.Hostname || defaultHostname,
     Domainname: req.Domainname ?? '',
     User: req.User || img.User || '',
     AttachStdin: req.AttachStdin ?? false,

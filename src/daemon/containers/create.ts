@@ -1,4 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { randomId } from '../../lib/digest.ts';
 import { failpoint } from '../../lib/failpoint.ts';
 import { generateName } from '../../lib/names.ts';
@@ -34,7 +35,8 @@ export async function createContainer(deps: ContainerDeps, req: ContainerCreateR
   const name = pickName(deps, requestedName);
   const image = await deps.images.resolve(req.Image);
   const id = randomId();
-  const config = mergeConfig(req, image.config, id);
+  const hostNetwork = req.HostConfig?.NetworkMode === 'host';
+  const config = mergeConfig(req, image.config, id, hostNetwork ? hostname() : id.slice(0, 12));
   const hostConfig = normalizeHostConfig(req.HostConfig, deps.runtimeName);
   const paths = containerPaths(deps, id);
   const rec: ContainerRecord = {
