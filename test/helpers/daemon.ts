@@ -1,4 +1,5 @@
 // A real berthd on a temporary data root, exec root and socket, for integration tests.
+import { before, after } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync, createReadStream } from 'node:fs';
 import { request } from 'node:http';
@@ -241,4 +242,29 @@ export function docker(d: TestDaemon, args: string[], opts: { input?: string; ti
 
 export function berth(d: TestDaemon, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return runCli(NODE, [BERTH, ...args], { env: d.env(), ...opts });
+}
+
+/**
+ * One berthd with busybox imported for the whole test file: registers before/after hooks and
+ * returns an accessor (the daemon exists only once `before` has run).
+ */
+export function useDaemon(): () => TestDaemon {
+  let d: TestDaemon | undefined;
+  before(async () => {
+    d = new TestDaemon();
+    await d.start();
+    await d.importBusybox();
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+  return () => {
+    if (!d) throw new Error('the test daemon is not started yet');
+    return d;
+  };
+}
+
+/** Entries of a directory, or none if it does not exist. */
+export function listDir(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
 }

@@ -1,18 +1,13 @@
 // kill -9 of berthd loses nothing (issue 2 acceptance).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestDaemon, docker, leakedMounts, conmonsUnder } from '../helpers/daemon.ts';
+import { TestDaemon, docker, leakedMounts, conmonsUnder, listDir } from '../helpers/daemon.ts';
 
 const d = new TestDaemon();
 after(async () => {
   await d.cleanup();
 });
-
-function list(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir) : [];
-}
 
 test('a running container survives kill -9 of berthd; a half-created one is gone', async () => {
   await d.start();
@@ -28,7 +23,7 @@ test('a running container survives kill -9 of berthd; a half-created one is gone
   const half = d.api('POST', '/containers/create?name=halfmade', { Image: 'busybox', Cmd: ['true'] }).catch(() => undefined);
   await d.exited();
   await half;
-  assert.equal(list(join(d.dataRoot, 'containers')).length, 2, 'the half-made container left files before the restart');
+  assert.equal(listDir(join(d.dataRoot, 'containers')).length, 2, 'the half-made container left files before the restart');
 
   await d.start();
   // The running one is still running, listed and attachable for logs.
@@ -44,8 +39,8 @@ test('a running container survives kill -9 of berthd; a half-created one is gone
   // The half-made one is gone without a trace.
   const all = await d.api('GET', '/containers/json?all=1');
   assert.deepEqual(all.json<Array<{ Id: string }>>().map((c) => c.Id), [id]);
-  assert.deepEqual(list(join(d.dataRoot, 'containers')), [id]);
-  assert.equal(list(join(d.dataRoot, 'snapshots')).filter((n) => !n.startsWith('.')).length, 2, 'busybox layer + survivor rootfs');
+  assert.deepEqual(listDir(join(d.dataRoot, 'containers')), [id]);
+  assert.equal(listDir(join(d.dataRoot, 'snapshots')).filter((n) => !n.startsWith('.')).length, 2, 'busybox layer + survivor rootfs');
   // Still stoppable.
   const stop = await docker(d, ['stop', '-t', '1', 'survivor']);
   assert.equal(stop.code, 0, stop.stderr);
