@@ -27,6 +27,7 @@ import { Lifecycle } from '../daemon/containers/lifecycle.ts';
 import type { ContainerDeps } from '../daemon/containers/deps.ts';
 import { handleExit } from '../daemon/containers/exit.ts';
 import { restore } from '../daemon/restore.ts';
+import { startExitReconciler } from '../daemon/containers/reconcile.ts';
 import { systemInfo } from '../daemon/system/info.ts';
 import { versionInfo } from '../daemon/system/version.ts';
 import { Router } from '../server/router.ts';
@@ -101,6 +102,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
   // Exits are handled from here on; subscribe before reconciling so none falls in between.
   runtime.onExit((id) => void handleExit(containers, id).catch((err: unknown) => log.error('exit handling failed', { id, error: err })));
   await restore(containers);
+  startExitReconciler(containers);
 
   const daemonId = randomUUID();
   const listeners = { count: 0 };
