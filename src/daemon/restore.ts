@@ -58,7 +58,7 @@ export async function restore(deps: ContainerDeps): Promise<void> {
       const rt = await deps.runtime.state(rec.id);
       if (isRunning(rec.state)) {
         if (exitCode !== undefined || !rt || rt.status === 'stopped') {
-          await handleExit(deps, rec.id, 255);
+          await handleExit(deps, rec.id, { fallbackCode: 255 });
         } else if (rt.status === 'paused') {
           rec.state.status = 'paused';
           deps.repo.save(rec);
@@ -83,6 +83,8 @@ export async function restore(deps: ContainerDeps): Promise<void> {
         // A stopped container has no bundle; one left by a crash is released.
         await releaseRuntime(deps, rec);
       }
+      // A crash between recording the exit of an AutoRemove container and removing it.
+      if (rec.hostConfig.AutoRemove && !isRunning(rec.state) && deps.repo.get(rec.id)) await destroy(deps, rec);
     } catch (err) {
       log.error('restore: failed to reconcile container', { id: rec.id, error: err });
     }

@@ -97,3 +97,23 @@ test('removing a running container needs force; an image in use cannot be remove
   assert.equal((await daemon().api('DELETE', `/containers/${id}?force=1`)).status, 204);
   await assertNothingMade();
 });
+
+test('an attach waiting for a start ends when the start fails', async () => {
+  const { connect } = await import('node:net');
+  const d = daemon();
+  const c = await d.api('POST', '/containers/create?name=attachfail', { Image: 'busybox', Cmd: ['/no/such/binary'], AttachStdout: true, AttachStderr: true });
+  const id = c.json<{ Id: string }>().Id;
+  const sock = connect({ path: d.socket, allowHalfOpen: true });
+  const closed = new Promise<string>((resolve) => {
+    let text = '';
+    sock.on('data', (b: Buffer) => (text += b.toString('latin1')));
+    sock.on('end', () => resolve(text));
+  });
+  sock.write(`POST /containers/${id}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 400);
+  const text = await Promise.race([closed, new Promise<string>((_, reject) => setTimeout(() => reject(new Error('attach did not end')), 5000))]);
+  assert.match(text, /^HTTP\/1.1 101 UPGRADED/);
+  sock.destroy();
+  assert.equal((await d.api('DELETE', `/containers/${id}`)).status, 204);
+});

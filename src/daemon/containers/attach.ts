@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { log } from '../../lib/logger.ts';
 import { readLog } from '../../runtime/conmon/logfile.ts';
@@ -35,8 +36,9 @@ export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOp
     const attachedAt = BigInt(Date.now()) * 1_000_000n;
     const wantStdin = opts.stdin && rec.config.OpenStdin;
     let unhook: (() => void) | undefined;
+    let stdin: Writable | undefined;
     const connectStdin = async (): Promise<void> => {
-      let stdin: Writable;
+      if (abort.signal.aborted) return;
       try {
         stdin = await deps.runtime.openStdin(rec.id);
       } catch (err) {
@@ -44,9 +46,10 @@ export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOp
         return;
       }
       stdin.on('error', () => undefined);
-      conn.input.on('data', (chunk: Buffer) => stdin.write(chunk));
+      const sink = stdin;
+      conn.input.on('data', (chunk: Buffer) => sink.write(chunk));
       conn.input.on('end', () => {
-        if (rec.config.StdinOnce) stdin.end();
+        if (rec.config.StdinOnce) sink.end();
       });
       conn.input.resume();
     };
@@ -61,7 +64,7 @@ export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOp
         const started = deps.lifecycle.started(rec.id, abort.signal);
         started.catch(() => undefined);
         if (wantStdin) unhook = deps.lifecycle.addPreStartHook(rec.id, connectStdin);
-        await started;
+        if (!(await started)) return; // the start failed: end the session
       } else if (wantStdin && isRunning(rec.state)) {
         await connectStdin();
       }
@@ -78,12 +81,13 @@ export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOp
       });
       for await (const entry of entries) {
         if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
-        conn.output.write(encodeEntry(entry, tty, false));
+        if (!conn.output.write(encodeEntry(entry, tty, false))) await once(conn.output, 'drain', { signal: abort.signal });
       }
     } catch (err) {
       if (!abort.signal.aborted) log.warn('attach failed', { id: rec.id, error: err });
     } finally {
       unhook?.();
+      stdin?.destroy(); // our connection to conmon's attach socket
       conn.close();
     }
   };

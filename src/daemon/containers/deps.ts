@@ -11,7 +11,7 @@ import type { ContainerRecord } from './record.ts';
 /** The host operations the container services need (src/os implements them). */
 export interface ContainerHost {
   mountAll(mounts: Mount[], target: string): Promise<void>;
-  unmount(target: string): Promise<void>;
+  unmount(target: string, opts?: { detach?: boolean }): Promise<void>;
   removeCgroup(cgroupsPath: string): Promise<void>;
 }
 

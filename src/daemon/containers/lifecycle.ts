@@ -51,11 +51,15 @@ export class Lifecycle {
     this.emitter.emit(`removed:${id}`);
   }
 
-  started(id: string, signal?: AbortSignal): Promise<void> {
-    return this.once(`started:${id}`, signal) as Promise<void>;
+  /** Resolves at the next start attempt: true if it started, false if it failed. */
+  started(id: string, signal?: AbortSignal): Promise<boolean> {
+    return this.once(`started:${id}`, signal) as Promise<boolean>;
   }
   emitStarted(id: string): void {
-    this.emitter.emit(`started:${id}`);
+    this.emitter.emit(`started:${id}`, true);
+  }
+  emitStartFailed(id: string): void {
+    this.emitter.emit(`started:${id}`, false);
   }
 
   private once(event: string, signal?: AbortSignal): Promise<unknown> {

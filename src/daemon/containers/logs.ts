@@ -36,7 +36,7 @@ export function untilExit(deps: ContainerDeps, rec: ContainerRecord, signal: Abo
  * GET /containers/{id}/logs. Validates at once; `run` streams the entries from conmon's log
  * file, following (until the container exits or the client goes) when asked.
  */
-export function containerLogs(deps: ContainerDeps, ref: string, opts: LogsOptions): { tty: boolean; run: (write: (b: Buffer) => void, signal: AbortSignal) => Promise<void> } {
+export function containerLogs(deps: ContainerDeps, ref: string, opts: LogsOptions): { tty: boolean; run: (write: (b: Buffer) => void | Promise<void>, signal: AbortSignal) => Promise<void> } {
   const rec = deps.repo.find(ref);
   if (!opts.stdout && !opts.stderr) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
   let tail: number | undefined;
@@ -47,7 +47,8 @@ export function containerLogs(deps: ContainerDeps, ref: string, opts: LogsOption
   const since = parseEventTime(opts.since && opts.since !== '0' ? opts.since : null);
   const until = parseEventTime(opts.until && opts.until !== '0' ? opts.until : null);
   const tty = rec.config.Tty;
-  const run = async (write: (b: Buffer) => void, signal: AbortSignal): Promise<void> => {
+  // `write` may return a promise (a slow client): it is awaited, so a big log is never buffered whole.
+  const run = async (write: (b: Buffer) => void | Promise<void>, signal: AbortSignal): Promise<void> => {
     const follow = opts.follow && isRunning(rec.state) && until === undefined;
     // At the container's exit: read what is left in the file, then end.
     const drain = new AbortController();
@@ -55,7 +56,7 @@ export function containerLogs(deps: ContainerDeps, ref: string, opts: LogsOption
     const entries = readLog(containerPaths(deps, rec.id).logPath, { tail, since, until, follow, signal, drainSignal: drain.signal });
     for await (const entry of entries) {
       if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
-      write(encodeEntry(entry, tty, opts.timestamps));
+      await write(encodeEntry(entry, tty, opts.timestamps));
     }
   };
   return { tty, run };

@@ -14,7 +14,11 @@ export async function releaseRuntime(deps: ContainerDeps, rec: ContainerRecord):
   // Independent: the runtime's state and cgroups, and the rootfs mount.
   await Promise.all([
     deps.runtime.delete(rec.id, true).catch((e: unknown) => log.warn('runtime delete failed', { id: rec.id, error: e })),
-    deps.host.unmount(paths.rootfs).catch((e: unknown) => log.warn('unmount failed', { id: rec.id, error: e })),
+    // A busy rootfs is detached lazily, so the rm below never walks into a live mount.
+    deps.host.unmount(paths.rootfs).catch((e: unknown) => {
+      log.warn('unmount failed; detaching lazily', { id: rec.id, error: e });
+      return deps.host.unmount(paths.rootfs, { detach: true });
+    }),
   ]);
   await rm(paths.bundleDir, { recursive: true, force: true });
   await deps.host.removeCgroup(paths.cgroupsPath).catch(() => undefined);

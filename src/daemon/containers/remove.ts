@@ -13,17 +13,23 @@ export interface RemoveOptions {
 /** DELETE /containers/{id}. A running container needs force (then it is killed first). */
 export async function removeContainer(deps: ContainerDeps, ref: string, opts: RemoveOptions): Promise<void> {
   const rec = deps.repo.find(ref);
-  if (isRunning(rec.state)) {
-    if (!opts.force) {
-      throw new Conflict(`You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`);
+  const running = (): Conflict => new Conflict(`You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`);
+  // With force, a start that was in flight when we looked is killed too: kill outside the lock
+  // (the exit handler needs it), then try again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (isRunning(rec.state)) {
+      if (!opts.force) throw running();
+      await killAndWait(deps, rec, 'SIGKILL', 10_000);
     }
-    await killAndWait(deps, rec, 'SIGKILL', 10_000);
+    const done = await deps.locks.run(rec.id, async () => {
+      if (!deps.repo.get(rec.id)) return true; // removed meanwhile (AutoRemove)
+      if (isRunning(rec.state)) return false;
+      await destroy(deps, rec);
+      return true;
+    });
+    if (done) return;
   }
-  await deps.locks.run(rec.id, async () => {
-    if (!deps.repo.get(rec.id)) return; // removed meanwhile (AutoRemove)
-    if (isRunning(rec.state)) throw new Conflict(`You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`);
-    await destroy(deps, rec);
-  });
+  throw running();
 }
 
 /** Mark first, remove files second, the row last: a crash midway is finished by `restore`. */

@@ -93,6 +93,7 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
     const { exitCode, error } = classifyStartError(err);
     rec.state = { ...rec.state, exitCode, error: error.message };
     deps.repo.save(rec);
+    deps.lifecycle.emitStartFailed(rec.id); // attach sessions waiting for this start end
     throw error;
   }
   rec.state = { status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: nowRfc3339Nano(), finishedAt: rec.state.finishedAt };

@@ -8,18 +8,19 @@ async function signalAndWait(deps: ContainerDeps, rec: ContainerRecord, signal: 
   if (!isRunning(rec.state)) return true;
   const abort = new AbortController();
   const exited = deps.lifecycle.nextExit(rec.id, abort.signal).then(() => true, () => false);
-  try {
-    await deps.runtime.kill(rec.id, signal, true);
-  } catch (err) {
-    // The process may be gone already; the exit path will record it.
-    if (!isRunning(rec.state)) return true;
-    if ((await deps.runtime.exitCode(rec.id)) === undefined) throw err;
-  }
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
+    try {
+      await deps.runtime.kill(rec.id, signal, true);
+    } catch (err) {
+      // The process may be gone already; the exit path will record it.
+      if (!isRunning(rec.state)) return true;
+      if ((await deps.runtime.exitCode(rec.id)) === undefined) throw err;
+    }
     return await exited;
   } finally {
     clearTimeout(timer);
+    abort.abort(); // drop the exit listener whatever happened
   }
 }
 

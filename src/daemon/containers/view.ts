@@ -128,3 +128,8 @@ export function inspect(deps: ContainerDeps, rec: ContainerRecord): ContainerIns
     },
   };
 }
+
+/** GET /containers/{id}/json */
+export function inspectContainer(deps: ContainerDeps, ref: string): ContainerInspect {
+  return inspect(deps, deps.repo.find(ref));
+}

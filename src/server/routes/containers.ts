@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Router } from '../router.ts';
 import { boolParam, intParam, readJson, sendEmpty, sendJson, type RequestContext } from '../context.ts';
 import { InvalidParameter } from '../../lib/errors.ts';
@@ -11,7 +12,7 @@ import { removeContainer } from '../../daemon/containers/remove.ts';
 import { renameContainer } from '../../daemon/containers/rename.ts';
 import { prepareWait } from '../../daemon/containers/wait.ts';
 import { listContainers } from '../../daemon/containers/list.ts';
-import { inspect } from '../../daemon/containers/view.ts';
+import { inspectContainer } from '../../daemon/containers/view.ts';
 import { attachContainer } from '../../daemon/containers/attach.ts';
 import { containerLogs } from '../../daemon/containers/logs.ts';
 import { hijack, streamContentType } from '../streams.ts';
@@ -34,7 +35,7 @@ export function registerContainerRoutes(router: Router, deps: ContainerDeps): vo
   });
 
   router.on('GET', '/containers/:id/json', async (ctx) => {
-    sendJson(ctx, 200, inspect(deps, deps.repo.find(ctx.params.id)));
+    sendJson(ctx, 200, inspectContainer(deps, ctx.params.id));
   });
 
   router.on('POST', '/containers/:id/start', async (ctx) => {
@@ -112,7 +113,9 @@ export function registerContainerRoutes(router: Router, deps: ContainerDeps): vo
     });
     res.writeHead(200, { 'Content-Type': streamContentType(ctx, logs.tty) });
     res.flushHeaders();
-    await logs.run((chunk) => void res.write(chunk), abort.signal);
+    await logs.run((chunk) => (res.write(chunk) ? undefined : once(res, 'drain', { signal: abort.signal }).then(() => undefined)), abort.signal).catch((err: unknown) => {
+      if (!abort.signal.aborted) throw err;
+    });
     res.end();
   });
 }
