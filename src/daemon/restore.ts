@@ -46,6 +46,7 @@ export async function restore(deps: ContainerDeps): Promise<void> {
     }
   }
   await deps.snapshots.cleanupOrphans();
+  await deps.runtime.cleanupOrphans(known);
 
   // 2. Every recorded container against the runtime's truth.
   for (const rec of deps.repo.all()) {

@@ -1,5 +1,41 @@
 import type { Writable } from 'node:stream';
 
+// ---- the monitor's container log ----
+
+export type LogStream = 'stdout' | 'stderr';
+
+export interface LogEntry {
+  /** Nanoseconds since the Unix epoch. */
+  time: bigint;
+  stream: LogStream;
+  /** The bytes the container wrote; full lines end with '\n'. */
+  data: Buffer;
+  partial: boolean;
+}
+
+export interface ReadLogOptions {
+  /** Only the last N entries present when reading starts (then follow, if asked). */
+  tail?: number;
+  /** Skip entries before this time (ns since epoch, inclusive). */
+  since?: bigint;
+  /** End at the first entry after this time (ns since epoch). */
+  until?: bigint;
+  /** Keep reading as the file grows. */
+  follow?: boolean;
+  /** Stop at once (client went away). */
+  signal?: AbortSignal;
+  /**
+   * Drain-then-stop: when this fires (e.g. the container's exit file appeared), read everything
+   * already in the file and end. Nothing written before the abort is lost.
+   */
+  drainSignal?: AbortSignal;
+  /** Polled at each end-of-file: true means the writer is done (drain, then end). */
+  stopWhen?: () => boolean;
+  /** How often follow re-checks without a file event (missed inotify, stopWhen). Default 250 ms. */
+  pollMs?: number;
+}
+
+
 export interface RuntimeCreateOptions {
   id: string;
   /** Bundle directory holding config.json (rootfs is referenced by absolute path from it). */
@@ -43,6 +79,10 @@ export interface ContainerRuntime {
   openStdin(id: string): Promise<Writable>;
   /** Resize the container's terminal. */
   resize(id: string, height: number, width: number): Promise<void>;
+  /** Entries of a container log the monitor wrote (tail, since/until, follow with drain-then-stop). */
+  readLog(logPath: string, opts?: ReadLogOptions): AsyncIterable<LogEntry>;
+  /** Remove the monitor's files (exit files, sockets, state) of containers not in `known`. */
+  cleanupOrphans(known: ReadonlySet<string>): Promise<void>;
   /** Live PID of the monitor process, if any. */
   monitorPid(id: string): Promise<number | undefined>;
 }

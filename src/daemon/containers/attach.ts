@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { log } from '../../lib/logger.ts';
-import { readLog } from '../../runtime/conmon/logfile.ts';
 import { containerPaths, type ContainerDeps } from './deps.ts';
 import { encodeEntry } from './logs.ts';
 import { isRunning } from './record.ts';
@@ -73,7 +72,7 @@ export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOp
         if (isRunning(rec.state)) await exit.catch(() => undefined);
         return;
       }
-      const entries = readLog(containerPaths(deps, rec.id).logPath, {
+      const entries = deps.runtime.readLog(containerPaths(deps, rec.id).logPath, {
         since: opts.logs ? undefined : attachedAt,
         follow: opts.stream,
         signal: abort.signal,

@@ -1,5 +1,6 @@
 import { InvalidParameter } from '../../lib/errors.ts';
-import { formatTimestamp, readLog, type LogEntry } from '../../runtime/conmon/logfile.ts';
+import { formatTimestamp } from '../../lib/time.ts';
+import type { LogEntry } from '../../runtime/types.ts';
 import { parseEventTime } from '../system/events.ts';
 import { containerPaths, type ContainerDeps } from './deps.ts';
 import { isRunning, type ContainerRecord } from './record.ts';
@@ -53,7 +54,7 @@ export function containerLogs(deps: ContainerDeps, ref: string, opts: LogsOption
     // At the container's exit: read what is left in the file, then end.
     const drain = new AbortController();
     if (follow) void untilExit(deps, rec, signal).then(() => drain.abort());
-    const entries = readLog(containerPaths(deps, rec.id).logPath, { tail, since, until, follow, signal, drainSignal: drain.signal });
+    const entries = deps.runtime.readLog(containerPaths(deps, rec.id).logPath, { tail, since, until, follow, signal, drainSignal: drain.signal });
     for await (const entry of entries) {
       if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
       await write(encodeEntry(entry, tty, opts.timestamps));

@@ -6,13 +6,14 @@
 //   <execRoot>/exits/<id>           exit code, written by conmon when the container ends
 //   <execRoot>/socket/<id> → bundle conmon's link; <link>/attach (SOCK_SEQPACKET), <link>/ctl (FIFO)
 //   <execRoot>/conmon/<id>/         conmon.pid, pidfile (container pid), runtime.log, conmon.log
-import { mkdir, readFile, rm, open as openFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, open as openFile } from 'node:fs/promises';
 import { constants, openSync, closeSync, mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SeqpacketSocket } from 'node-unix-socket';
-import type { ContainerRuntime, RuntimeCreateOptions, RuntimeState } from '../types.ts';
+import type { ContainerRuntime, LogEntry, ReadLogOptions, RuntimeCreateOptions, RuntimeState } from '../types.ts';
+import { readLog } from './logfile.ts';
 import { OciRuntimeCli, runtimeMessage } from '../oci/runc.ts';
 import { spawnDetached, pidAlive } from '../../os/spawn.ts';
 import { removeCgroup } from '../../os/cgroups.ts';
@@ -269,6 +270,20 @@ export class ConmonRuntime implements ContainerRuntime {
         l(id);
       } catch (err) {
         log.error('exit listener failed', { id, err });
+      }
+    }
+  }
+
+  readLog(logPath: string, opts?: ReadLogOptions): AsyncIterable<LogEntry> {
+    return readLog(logPath, opts);
+  }
+
+  async cleanupOrphans(known: ReadonlySet<string>): Promise<void> {
+    for (const dir of [this.exitDir, this.socketDir, this.monitorDir]) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        if (known.has(name) || TEMP_NAME.test(name)) continue;
+        await rm(join(dir, name), { recursive: true, force: true });
       }
     }
   }

@@ -3,39 +3,9 @@
 // where P marks a partial line (to be joined with the next) and F a full one (newline stripped).
 import { open, type FileHandle } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
-
-export type LogStream = 'stdout' | 'stderr';
-
-export interface LogEntry {
-  /** Nanoseconds since the Unix epoch. */
-  time: bigint;
-  stream: LogStream;
-  /** The bytes the container wrote; full lines end with '\n'. */
-  data: Buffer;
-  partial: boolean;
-}
-
-export interface ReadLogOptions {
-  /** Only the last N entries present when reading starts (then follow, if asked). */
-  tail?: number;
-  /** Skip entries before this time (ns since epoch, inclusive). */
-  since?: bigint;
-  /** End at the first entry after this time (ns since epoch). */
-  until?: bigint;
-  /** Keep reading as the file grows. */
-  follow?: boolean;
-  /** Stop at once (client went away). */
-  signal?: AbortSignal;
-  /**
-   * Drain-then-stop: when this fires (e.g. the container's exit file appeared), read everything
-   * already in the file and end. Nothing written before the abort is lost.
-   */
-  drainSignal?: AbortSignal;
-  /** Polled at each end-of-file: true means the writer is done (drain, then end). */
-  stopWhen?: () => boolean;
-  /** How often follow re-checks without a file event (missed inotify, stopWhen). Default 250 ms. */
-  pollMs?: number;
-}
+import type { LogEntry, ReadLogOptions } from '../types.ts';
+export type { LogEntry, LogStream, ReadLogOptions } from '../types.ts';
+export { formatTimestamp } from '../../lib/time.ts';
 
 const BLOCK = 64 * 1024;
 const NL = 0x0a;
@@ -48,14 +18,6 @@ export function parseTimestamp(s: string): bigint | undefined {
   if (Number.isNaN(ms)) return undefined;
   const frac = BigInt((m[2] ?? '').padEnd(9, '0') || '0');
   return BigInt(ms) * 1_000_000n + frac;
-}
-
-/** ns since epoch → RFC3339 with 9 fraction digits in UTC, as `docker logs -t` prints. */
-export function formatTimestamp(ns: bigint): string {
-  const ms = Number(ns / 1_000_000n);
-  const iso = new Date(ms).toISOString(); // 2026-11-22T16:19:40.870Z
-  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return `${iso.slice(0, 19)}.${frac}Z`;
 }
 
 /** One log line (without its '\n'); undefined if it is not in k8s-file format. */

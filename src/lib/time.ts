@@ -1,0 +1,9 @@
+// Time formats of the Docker API.
+
+/** ns since epoch → RFC3339 with 9 fraction digits in UTC, as `docker logs -t` prints. */
+export function formatTimestamp(ns: bigint): string {
+  const ms = Number(ns / 1_000_000n);
+  const iso = new Date(ms).toISOString(); // 2026-11-22T16:19:40.870Z
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  return `${iso.slice(0, 19)}.${frac}Z`;
+}
