@@ -1,6 +1,7 @@
 // What every command gets: the process's streams, the global options and a lazily built client.
 import type { Readable, Writable } from 'node:stream';
 import type { EngineClient } from '../client/index.ts';
+import type { ClientTlsOptions } from '../client/transport.ts';
 
 export interface CliOutput extends Writable {
   isTTY?: boolean;
@@ -23,6 +24,8 @@ export interface CliIO {
 export interface GlobalOptions {
   host?: string;
   logLevel?: string;
+  /** From --tls/--tlsverify/--tlscacert/--tlscert/--tlskey; else the client reads DOCKER_TLS*. */
+  tls?: ClientTlsOptions;
 }
 
 export class CliContext {
@@ -33,12 +36,12 @@ export class CliContext {
   /** docker-style usage tail, e.g. "[OPTIONS] IMAGE [COMMAND] [ARG...]". */
   usage = '';
   private engine: EngineClient | undefined;
-  private readonly makeClient: (options: { host?: string; env: NodeJS.ProcessEnv }) => EngineClient;
+  private readonly makeClient: (options: { host?: string; env: NodeJS.ProcessEnv; tls?: ClientTlsOptions }) => EngineClient;
 
   constructor(options: {
     io: CliIO;
     globals: GlobalOptions;
-    makeClient: (options: { host?: string; env: NodeJS.ProcessEnv }) => EngineClient;
+    makeClient: (options: { host?: string; env: NodeJS.ProcessEnv; tls?: ClientTlsOptions }) => EngineClient;
   }) {
     this.io = options.io;
     this.globals = options.globals;
@@ -46,7 +49,7 @@ export class CliContext {
   }
 
   client(): EngineClient {
-    this.engine ??= this.makeClient({ host: this.globals.host, env: this.io.env });
+    this.engine ??= this.makeClient({ host: this.globals.host, env: this.io.env, tls: this.globals.tls });
     return this.engine;
   }
 

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ENGINE_VERSION } from '../api/version.ts';
 import type { EngineClient } from '../client/index.ts';
+import type { ClientTlsOptions } from '../client/transport.ts';
 import type { CommandModule } from './command.ts';
 import { CliContext, CliError, ExitStatus, describeError, type CliIO } from './context.ts';
 
@@ -51,7 +52,7 @@ const GROUP_SUMMARY: Record<Group, string> = {
 };
 
 /** Global options that take a value; needed to find the command word without parsing everything. */
-const GLOBAL_WITH_VALUE = new Set(['-H', '--host', '-l', '--log-level', '--config', '-c', '--context']);
+const GLOBAL_WITH_VALUE = new Set(['-H', '--host', '-l', '--log-level', '--config', '-c', '--context', '--tlscacert', '--tlscert', '--tlskey']);
 
 interface Invocation {
   entry: Entry;
@@ -84,7 +85,7 @@ function findInvocation(args: string[]): Invocation | undefined {
 export interface MainOptions {
   io?: CliIO;
   /** Tests inject a client factory; default builds an EngineClient. */
-  makeClient?: (options: { host?: string; env: NodeJS.ProcessEnv }) => EngineClient;
+  makeClient?: (options: { host?: string; env: NodeJS.ProcessEnv; tls?: ClientTlsOptions }) => EngineClient;
 }
 
 /** Run the CLI with argv (without node and script); resolves with the process exit code. */
@@ -99,7 +100,7 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
       ((o) => {
         // the client module is needed by nearly every command, but not by --help or -v
         const { EngineClient: Client } = clientModule!;
-        return new Client({ host: o.host, env: o.env });
+        return new Client({ host: o.host, env: o.env, tls: o.tls });
       }),
   });
   const program = new Command('berth');
@@ -110,6 +111,11 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     .option('-H, --host <host>', 'Daemon socket to connect to')
     .option('-l, --log-level <level>', 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")', 'info')
     .option('-D, --debug', 'Enable debug mode')
+    .option('--tls', 'Use TLS; implied by --tlsverify')
+    .option('--tlsverify', 'Use TLS and verify the remote')
+    .option('--tlscacert <path>', 'Trust certs signed only by this CA (default "~/.docker/ca.pem")')
+    .option('--tlscert <path>', 'Path to TLS certificate file (default "~/.docker/cert.pem")')
+    .option('--tlskey <path>', 'Path to TLS key file (default "~/.docker/key.pem")')
     .option('-v, --version', 'Print version information and quit')
     .helpCommand(false)
     .exitOverride()
@@ -119,9 +125,12 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
       outputError: () => undefined, // reported below, in docker's words
     });
   program.hook('preAction', (_root, actionCommand) => {
-    const globals = program.opts<{ host?: string; logLevel?: string }>();
+    const globals = program.opts<{ host?: string; logLevel?: string; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string }>();
     ctx.globals.host = globals.host;
     ctx.globals.logLevel = globals.logLevel;
+    if (globals.tls || globals.tlsverify) {
+      ctx.globals.tls = { verify: !!globals.tlsverify, caFile: globals.tlscacert, certFile: globals.tlscert, keyFile: globals.tlskey };
+    }
     void actionCommand;
   });
 

@@ -19,9 +19,20 @@ export const FALLBACK_API_VERSION = '1.24';
 export type QueryValue = string | number | boolean | string[] | undefined | null;
 export type Query = Record<string, QueryValue>;
 
+/** TLS for tcp:// hosts, as the docker CLI's --tls/--tlsverify/--tlscacert/--tlscert/--tlskey. */
+export interface ClientTlsOptions {
+  /** Verify the daemon's certificate against the CA (--tlsverify). */
+  verify: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
 export interface TransportOptions {
   /** unix:///path, tcp://host:port, or a bare socket path. Defaults from BERTH_HOST / DOCKER_HOST. */
   host?: string;
+  /** TLS settings; else DOCKER_TLS_VERIFY / DOCKER_TLS with certificates from DOCKER_CERT_PATH (~/.docker). */
+  tls?: ClientTlsOptions;
   /** Pin the API version (no negotiation), like DOCKER_API_VERSION. */
   apiVersion?: string;
   userAgent?: string;
@@ -66,6 +77,33 @@ interface Endpoint {
   port?: number;
 }
 
+/** The secure-context options for a TLS connection, or undefined for plain HTTP. */
+interface TlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized: boolean;
+}
+
+function readIfExists(path: string): Buffer | undefined {
+  const fs = process.getBuiltinModule('node:fs');
+  return fs.existsSync(path) ? fs.readFileSync(path) : undefined;
+}
+
+/** docker's rules: flags first, then DOCKER_TLS_VERIFY (verify) or DOCKER_TLS (encrypt only). */
+export function resolveTls(opt: ClientTlsOptions | undefined, env: NodeJS.ProcessEnv): TlsMaterial | undefined {
+  const tls = opt ?? (env.DOCKER_TLS_VERIFY ? { verify: true } : env.DOCKER_TLS ? { verify: false } : undefined);
+  if (!tls) return undefined;
+  const { join } = process.getBuiltinModule('node:path');
+  const dir = env.DOCKER_CERT_PATH || join(process.getBuiltinModule('node:os').homedir(), '.docker');
+  return {
+    ca: readIfExists(tls.caFile ?? join(dir, 'ca.pem')),
+    cert: readIfExists(tls.certFile ?? join(dir, 'cert.pem')),
+    key: readIfExists(tls.keyFile ?? join(dir, 'key.pem')),
+    rejectUnauthorized: tls.verify,
+  };
+}
+
 /** host option, else BERTH_HOST, else DOCKER_HOST, else the default socket. */
 export function resolveHost(host: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return host || env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
@@ -97,6 +135,7 @@ export class Transport {
   readonly host: string;
   private readonly endpoint: Endpoint;
   private readonly agent: HttpModule.Agent;
+  private readonly tls: TlsMaterial | undefined;
   private readonly userAgent: string;
   private readonly pinnedVersion: string | undefined;
   private negotiated: Promise<string> | undefined;
@@ -106,7 +145,9 @@ export class Transport {
     const env = options.env ?? process.env;
     this.host = resolveHost(options.host, env);
     this.endpoint = parseHost(this.host);
-    this.agent = new http.Agent({ keepAlive: true });
+    this.tls = this.endpoint.socketPath ? undefined : resolveTls(options.tls, env);
+    // node:https only when TLS is asked for: it costs start-up time otherwise.
+    this.agent = this.tls ? new (process.getBuiltinModule('node:https').Agent)({ keepAlive: true, ...this.tls }) : new http.Agent({ keepAlive: true });
     this.userAgent = options.userAgent ?? 'berth-client/0.1.0 (linux)';
     this.pinnedVersion = options.apiVersion || env.BERTH_API_VERSION || env.DOCKER_API_VERSION || undefined;
   }
@@ -159,12 +200,21 @@ export class Transport {
   }
 
   private baseRequestOptions(method: string, path: string, headers: Record<string, string>): HttpModule.RequestOptions {
-    return {
+    const options: HttpModule.RequestOptions & { checkServerIdentity?: unknown; servername?: string } = {
       ...this.endpoint,
       method,
       path,
       headers: { Host: 'api.moby.localhost', 'User-Agent': this.userAgent, ...headers },
     };
+    if (this.tls) {
+      // Node would take the server name from the Host header (api.moby.localhost, as docker
+      // sends it); the certificate names the daemon's address.
+      const hostname = this.endpoint.hostname ?? '';
+      const tlsModule = process.getBuiltinModule('node:tls');
+      if (!/^[\d.]+$|:/.test(hostname)) options.servername = hostname; // no SNI for IP addresses
+      options.checkServerIdentity = (_host: string, cert: import('node:tls').PeerCertificate) => tlsModule.checkServerIdentity(hostname, cert);
+    }
+    return options;
   }
 
   /** One HTTP exchange, no version prefix and no status check. */
@@ -184,7 +234,8 @@ export class Transport {
     }
     const path = options.fullPath ?? options.path;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = http.request({ ...this.baseRequestOptions(method, path, headers), agent: this.agent, signal: options.signal });
+      const request = this.tls ? process.getBuiltinModule('node:https').request : http.request;
+      const req = request({ ...this.baseRequestOptions(method, path, headers), agent: this.agent, signal: options.signal });
       req.once('response', resolve);
       req.once('error', (err) => reject(this.connectionError(err)));
       if (payload !== undefined) req.end(payload);
@@ -253,15 +304,29 @@ export class Transport {
       Upgrade: 'tcp',
     };
     const endpoint = this.endpoint;
+    const tls = this.tls;
     const socket = await new Promise<Duplex>((resolve, reject) => {
       const req = http.request({
         ...this.baseRequestOptions('POST', fullPath, headers),
-        agent: false,
         // allowHalfOpen: our FIN must not make Node tear down the read side (docker-api-trace §3.3)
+        agent: false,
         createConnection: () =>
           endpoint.socketPath
             ? net.createConnection({ path: endpoint.socketPath, allowHalfOpen: true })
             : net.createConnection({ host: endpoint.hostname, port: endpoint.port ?? 2375, allowHalfOpen: true }),
+        // Over TLS: no agent, so that Node uses this createConnection (with `agent: false` it makes
+        // a plain Agent of its own). The TLS socket inherits allowHalfOpen from the TCP one.
+        ...(tls
+          ? {
+              agent: undefined,
+              createConnection: () =>
+                process.getBuiltinModule('node:tls').connect({
+                  socket: net.createConnection({ host: endpoint.hostname, port: endpoint.port ?? 2376, allowHalfOpen: true }),
+                  ...tls,
+                  checkServerIdentity: (_host: string, cert: import('node:tls').PeerCertificate) => process.getBuiltinModule('node:tls').checkServerIdentity(endpoint.hostname ?? '', cert),
+                }),
+            }
+          : {}),
       });
       req.once('upgrade', (res: IncomingMessage, sock: Duplex, head: Buffer) => {
         if (res.statusCode !== 101) {
@@ -270,6 +335,9 @@ export class Transport {
           return;
         }
         if (head.length > 0) sock.unshift(head);
+        // The daemon ends the stream when the container is done: finish our side too, so a
+        // half-open TLS socket does not outlive the session.
+        if (tls) sock.once('end', () => sock.end());
         resolve(Object.assign(sock, { contentType: String(res.headers['content-type'] ?? '') }));
       });
       req.once('response', (res: IncomingMessage) => {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import { homedir } from 'node:os';
 import { DEFAULT_CONFIG, type DaemonConfig } from '../daemon/config.ts';
 import { InvalidParameter } from '../lib/errors.ts';
 import { isLogLevel } from '../lib/logger.ts';
@@ -18,6 +19,11 @@ Options:
       --default-runtime string   Default OCI runtime for containers ("runc"|"crun") (default "runc")
       --storage-driver string    Storage driver to use (default "overlay")
       --cgroup-parent string     Parent cgroup for all containers (default "berth")
+      --tls                      Use TLS on tcp:// hosts; implied by --tlsverify
+      --tlsverify                Use TLS and verify the remote (clients need a certificate signed by --tlscacert)
+      --tlscacert string         Trust certs signed only by this CA (default "~/.docker/ca.pem")
+      --tlscert string           Path to TLS certificate file (default "~/.docker/cert.pem")
+      --tlskey string            Path to TLS key file (default "~/.docker/key.pem")
   -v, --version                  Print version information and quit
   -h, --help                     Print usage
 `;
@@ -35,6 +41,11 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
       'default-runtime': { type: 'string' },
       'storage-driver': { type: 'string' },
       'cgroup-parent': { type: 'string' },
+      tls: { type: 'boolean' },
+      tlsverify: { type: 'boolean' },
+      tlscacert: { type: 'string' },
+      tlscert: { type: 'string' },
+      tlskey: { type: 'string' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -48,7 +59,13 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
   const debug = values.debug ?? false;
   const logLevel = values['log-level'] ?? (debug ? 'debug' : 'info');
   if (!isLogLevel(logLevel)) throw new InvalidParameter(`invalid log level: ${logLevel}`);
+  const certDir = process.env.DOCKER_CERT_PATH || join(homedir(), '.docker');
+  const tlsOn = values.tls || values.tlsverify;
+  const tls = tlsOn
+    ? { verify: values.tlsverify ?? false, cacert: values.tlscacert ?? join(certDir, 'ca.pem'), cert: values.tlscert ?? join(certDir, 'cert.pem'), key: values.tlskey ?? join(certDir, 'key.pem') }
+    : undefined;
   return {
+    tls,
     dataRoot: values['data-root'] ?? DEFAULT_CONFIG.dataRoot,
     execRoot,
     hosts: values.host && values.host.length > 0 ? values.host : DEFAULT_CONFIG.hosts,

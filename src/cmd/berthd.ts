@@ -3,7 +3,7 @@
 import module from 'node:module';
 module.enableCompileCache?.();
 
-import { chmodSync, mkdirSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { dirname } from "node:path";
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -121,19 +121,37 @@ async function main(cfg: DaemonConfig): Promise<void> {
   registerContainerRoutes(router, containers);
   registerImageRoutes(router, { db, content, snapshots, images, events, containersUsingImage: (id) => repo.usingImage(id).map((r) => ({ id: r.id, running: isRunning(r.state) })) });
 
-  const server = createApiServer(router);
+  // UNIX sockets are plain HTTP; tcp:// hosts use TLS when --tls/--tlsverify say so.
+  const servers: Server[] = [];
   const closers: Array<() => void> = [];
+  let tlsServer: Server | undefined;
+  let plainServer: Server | undefined;
   for (const host of cfg.hosts) {
+    let server: Server;
+    if (host.startsWith('tcp://') && cfg.tls) {
+      server = tlsServer ??= createApiServer(router, {
+        key: readFileSync(cfg.tls.key),
+        cert: readFileSync(cfg.tls.cert),
+        ca: cfg.tls.verify ? readFileSync(cfg.tls.cacert) : undefined,
+        verify: cfg.tls.verify,
+      });
+    } else {
+      if (host.startsWith('tcp://')) log.warn('serving the API on plain TCP: anyone who can reach it controls the host; use --tlsverify', { host });
+      server = plainServer ??= createApiServer(router);
+    }
+    if (!servers.includes(server)) servers.push(server);
     closers.push(await listen(server, host));
-    log.info('API listening', { host });
+    log.info('API listening', { host, tls: host.startsWith('tcp://') && !!cfg.tls });
   }
   log.info('berthd started', { version: ENGINE_VERSION, dataRoot: cfg.dataRoot, pid: process.pid });
 
   // SIGTERM/SIGINT: stop serving; containers keep running under conmon.
   const shutdown = (signal: string): void => {
     log.info('shutting down; containers keep running', { signal });
-    server.close();
-    server.closeAllConnections();
+    for (const server of servers) {
+      server.close();
+      server.closeAllConnections();
+    }
     for (const close of closers) close();
     db.close();
     try {

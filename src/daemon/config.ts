@@ -11,6 +11,8 @@ export interface DaemonConfig {
   defaultRuntime: 'runc' | 'crun';
   storageDriver: 'overlay';
   cgroupParent: string;
+  /** TLS for tcp:// hosts (dockerd's --tls, --tlsverify, --tlscacert, --tlscert, --tlskey). */
+  tls?: { verify: boolean; cacert: string; cert: string; key: string };
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {

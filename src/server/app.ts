@@ -39,9 +39,20 @@ function buildContext(req: IncomingMessage, router: Router, res?: ServerResponse
   return { ctx, found };
 }
 
-/** The HTTP server for the Docker API: version prefix, common headers, errors, hijack. */
-export function createApiServer(router: Router): Server {
-  const server = createServer({ keepAlive: true, keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+/** Certificates for a TCP listener (dockerd's --tls/--tlsverify). */
+export interface ApiTlsOptions {
+  key: Buffer;
+  cert: Buffer;
+  ca?: Buffer;
+  /** Require and verify client certificates signed by `ca` (--tlsverify). */
+  verify: boolean;
+}
+
+const SERVER_OPTIONS = { keepAlive: true, keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 60_000 };
+
+/** The HTTP (or, with `tls`, HTTPS) server for the Docker API: version prefix, common headers, errors, hijack. */
+export function createApiServer(router: Router, tls?: ApiTlsOptions): Server {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
     let ctx: RequestContext;
     let found: ReturnType<Router['find']>;
@@ -57,7 +68,12 @@ export function createApiServer(router: Router): Server {
     }
     log.debug('request', { method: req.method, url: req.url });
     found.handler(ctx).catch((err: unknown) => sendError(res, err));
-  });
+  };
+  // allowHalfOpen, as node:http has it on plain sockets: the docker CLI half-closes a hijacked
+  // connection (close_notify over TLS) and still reads the output.
+  const server: Server = tls
+    ? process.getBuiltinModule('node:https').createServer({ ...SERVER_OPTIONS, allowHalfOpen: true, key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.verify, rejectUnauthorized: tls.verify }, handler)
+    : createServer(SERVER_OPTIONS, handler);
 
   // Attach and exec start arrive with `Upgrade: tcp`; node hands us the raw socket.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

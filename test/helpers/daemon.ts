@@ -58,8 +58,8 @@ export class TestDaemon {
     return { ...process.env, DOCKER_HOST: this.host, BERTH_HOST: this.host, DOCKER_CONFIG: this.dockerConfig, DOCKER_CLI_HINTS: 'false', ...extra };
   }
 
-  async start(extraEnv: Record<string, string> = {}): Promise<void> {
-    this.proc = spawn(NODE, [BERTHD, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug'], {
+  async start(extraEnv: Record<string, string> = {}, extraArgs: string[] = []): Promise<void> {
+    this.proc = spawn(NODE, [BERTHD, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug', ...extraArgs], {
       env: { ...process.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
