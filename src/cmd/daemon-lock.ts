@@ -1,42 +1,36 @@
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Conflict } from '../lib/errors.ts';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('berthd');
-  } catch {
-    return false;
-  }
-}
-
 /**
- * One berthd per data root: an exclusive pid lock file. A lock left by a dead process (kill -9)
- * is taken over.
+ * One berthd per data root. The lock is an exclusive SQLite transaction held for the daemon's
+ * life: SQLite takes it with fcntl, which the kernel releases when the process dies (kill -9
+ * included), so there is no stale lock to take over and no race between two starting daemons.
+ * `<lock>.pid` names the holder for the error message.
  */
 export function acquireLock(path: string): () => void {
   mkdirSync(dirname(path), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const db = new DatabaseSync(path);
+  try {
+    db.exec('PRAGMA busy_timeout = 0');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch {
+    db.close();
+    let holder = '';
     try {
-      const fd = openSync(path, 'wx', 0o644);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (pid && pid !== process.pid && alive(pid)) {
-        throw new Conflict(`another berthd (pid ${pid}) is using this data root: ${dirname(path)}`);
-      }
-      unlinkSync(path);
+      holder = ` (pid ${readFileSync(`${path}.pid`, 'utf8').trim()})`;
+    } catch {
+      /* no pid recorded */
     }
+    throw new Conflict(`another berthd${holder} is using this data root: ${dirname(path)}`);
   }
-  throw new Conflict(`cannot lock ${path}`);
+  writeFileSync(`${path}.pid`, String(process.pid));
+  return () => {
+    try {
+      db.exec('ROLLBACK');
+    } finally {
+      db.close();
+    }
+  };
 }

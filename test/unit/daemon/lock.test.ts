@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { acquireLock } from '../../../src/cmd/daemon-lock.ts';
+
+const LOCK_MODULE = resolve(import.meta.dirname, '../../../src/cmd/daemon-lock.ts');
+
+test('one holder per data root; the lock dies with its process, even on SIGKILL', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-unit-'));
+  const path = join(dir, 'berthd.lock');
+  try {
+    // Another process takes the lock and is then killed -9.
+    const child = spawn(process.execPath, ['--input-type=module', '-e', `const { acquireLock } = await import(${JSON.stringify(LOCK_MODULE)}); acquireLock(${JSON.stringify(path)}); console.log('locked'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => child.stdout.once('data', () => r()));
+    assert.throws(() => acquireLock(path), new RegExp(`another berthd \\(pid ${child.pid}\\) is using this data root`));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const release = acquireLock(path);
+    release();
+    acquireLock(path)(); // released: can be taken again
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
