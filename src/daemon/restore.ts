@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../lib/logger.ts';
+import { ZERO_TIME } from '../lib/time.ts';
 import type { ContainerDeps } from './containers/deps.ts';
 import { containerPaths } from './containers/deps.ts';
 import { handleExit } from './containers/exit.ts';
@@ -75,7 +76,7 @@ export async function restore(deps: ContainerDeps): Promise<void> {
       }
       // A crash during start (runtime created but not started) or before cleanup after exit.
       if (rt || exitCode !== undefined) {
-        if (exitCode !== undefined && rec.state.startedAt !== '0001-01-01T00:00:00Z' && rt) {
+        if (exitCode !== undefined && rec.state.startedAt !== ZERO_TIME && rt) {
           rec.state = { ...rec.state, status: 'exited', exitCode, finishedAt: nowRfc3339Nano() };
           deps.repo.save(rec);
         }

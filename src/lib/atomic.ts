@@ -1,5 +1,4 @@
 import { open, rename, mkdir, rm } from 'node:fs/promises';
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, mkdirSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -25,19 +24,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     throw err;
   }
   await fsyncDir(dirname(path));
-}
-
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o644): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = tempPath(path);
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

@@ -1,5 +1,8 @@
 // Time formats of the Docker API.
 
+/** Go's zero time.Time, which Docker prints for "never" (FinishedAt, LastTagTime). */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
 /** ns since epoch → RFC3339 with 9 fraction digits in UTC, as `docker logs -t` prints. */
 export function formatTimestamp(ns: bigint): string {
   const ms = Number(ns / 1_000_000n);

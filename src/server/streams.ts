@@ -6,14 +6,6 @@ import type { JSONMessage } from '../types/docker.ts';
 
 
 
-/** One frame of Docker's multiplexed stdout/stderr stream. */
-export function frame(stream: 0 | 1 | 2 | 3, payload: Buffer): Buffer {
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-}
-
 export function streamContentType(ctx: RequestContext, tty: boolean): string {
   if (tty || compareApiVersions(ctx.version, '1.42') < 0) return 'application/vnd.docker.raw-stream';
   return 'application/vnd.docker.multiplexed-stream';

@@ -1,7 +1,7 @@
 import { log } from '../../lib/logger.ts';
 import { eventAttributes, type ContainerDeps } from './deps.ts';
 import { releaseRuntime } from './release.ts';
-import { isRunning, nowRfc3339Nano, type ContainerRecord } from './record.ts';
+import { isRunning, nowRfc3339Nano } from './record.ts';
 import { removeContainer } from './remove.ts';
 
 /**

@@ -1,3 +1,4 @@
+import { ZERO_TIME } from '../../lib/time.ts';
 import type { ContainerConfig, ContainerStatus, HostConfig } from '../../types/docker.ts';
 
 /** The persisted runtime facts of a container; `status` is re-derived at startup. */
@@ -12,8 +13,6 @@ export interface RecordState {
   /** Set by `stop`/`kill` from the user, so restart policies know (issue 3). */
   stoppedByUser?: boolean;
 }
-
-export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export interface ContainerRecord {
   id: string;
@@ -30,14 +29,6 @@ export interface ContainerRecord {
 export function initialState(): RecordState {
   return { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: ZERO_TIME, finishedAt: ZERO_TIME };
 }
-
-// Explicit guards of the state machine: created → running ⇄ paused → exited → running …
-export const can = {
-  start: (s: RecordState): boolean => s.status === 'created' || s.status === 'exited' || s.status === 'dead',
-  stop: (s: RecordState): boolean => s.status === 'running' || s.status === 'paused' || s.status === 'restarting',
-  kill: (s: RecordState): boolean => s.status === 'running' || s.status === 'paused' || s.status === 'restarting',
-  removeWithoutForce: (s: RecordState): boolean => !(s.status === 'running' || s.status === 'paused' || s.status === 'restarting'),
-};
 
 export function isRunning(s: RecordState): boolean {
   return s.status === 'running' || s.status === 'paused' || s.status === 'restarting';

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { chainId } from '../../lib/digest.ts';
+import { ZERO_TIME } from '../../lib/time.ts';
 import type { ImageRecord } from '../../store/images/types.ts';
 import type { ContainerConfig, ImageInspect } from '../../types/docker.ts';
 import type { ImageRunConfig } from '../../types/oci.ts';
@@ -7,7 +8,6 @@ import type { ImageServiceDeps } from './deps.ts';
 import { familiarAll, splitRefs } from './refs.ts';
 
 /** Go's zero time, which dockerd prints for an image that was never tagged. */
-const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** An image config's `config` as a Docker container Config, with the zero values dockerd shows. */
 export function toContainerConfig(c: ImageRunConfig | undefined): ContainerConfig {
@@ -84,7 +84,7 @@ export async function inspectImage(deps: ImageServiceDeps, name: string): Promis
     VirtualSize: img.size,
     GraphDriver: await graphDriver(deps, img),
     RootFS: { Type: 'layers', Layers: [...img.config.rootfs.diff_ids] },
-    Metadata: { LastTagTime: img.lastTagTime > 0 ? new Date(img.lastTagTime).toISOString() : GO_ZERO_TIME },
+    Metadata: { LastTagTime: img.lastTagTime > 0 ? new Date(img.lastTagTime).toISOString() : ZERO_TIME },
   };
   return inspect;
 }

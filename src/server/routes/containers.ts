@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Router } from '../router.ts';
-import { boolParam, intParam, readJson, sendEmpty, sendJson, type RequestContext } from '../context.ts';
+import { boolParam, intParam, readJson, sendEmpty, sendJson } from '../context.ts';
 import { InvalidParameter } from '../../lib/errors.ts';
 import type { ContainerCreateRequest } from '../../types/docker.ts';
 import type { ContainerDeps } from '../../daemon/containers/deps.ts';
@@ -17,10 +17,6 @@ import { attachContainer } from '../../daemon/containers/attach.ts';
 import { containerLogs } from '../../daemon/containers/logs.ts';
 import { hijack, streamContentType } from '../streams.ts';
 
-function optionalInt(ctx: RequestContext, name: string): number | undefined {
-  return intParam(ctx.query, name);
-}
-
 /** /containers/...: parse, call the daemon service, send. No logic here. */
 export function registerContainerRoutes(router: Router, deps: ContainerDeps): void {
   router.on('POST', '/containers/create', async (ctx) => {
@@ -31,7 +27,7 @@ export function registerContainerRoutes(router: Router, deps: ContainerDeps): vo
 
   router.on('GET', '/containers/json', async (ctx) => {
     const q = ctx.query;
-    sendJson(ctx, 200, await listContainers(deps, { all: boolParam(q, 'all'), limit: optionalInt(ctx, 'limit'), size: boolParam(q, 'size'), filters: q.get('filters') }));
+    sendJson(ctx, 200, await listContainers(deps, { all: boolParam(q, 'all'), limit: intParam(ctx.query, 'limit'), size: boolParam(q, 'size'), filters: q.get('filters') }));
   });
 
   router.on('GET', '/containers/:id/json', async (ctx) => {
@@ -44,12 +40,12 @@ export function registerContainerRoutes(router: Router, deps: ContainerDeps): vo
   });
 
   router.on('POST', '/containers/:id/stop', async (ctx) => {
-    await stopContainer(deps, ctx.params.id, { timeoutSec: optionalInt(ctx, 't'), signal: ctx.query.get('signal') ?? undefined });
+    await stopContainer(deps, ctx.params.id, { timeoutSec: intParam(ctx.query, 't'), signal: ctx.query.get('signal') ?? undefined });
     sendEmpty(ctx, 204);
   });
 
   router.on('POST', '/containers/:id/restart', async (ctx) => {
-    await restartContainer(deps, ctx.params.id, { timeoutSec: optionalInt(ctx, 't'), signal: ctx.query.get('signal') ?? undefined });
+    await restartContainer(deps, ctx.params.id, { timeoutSec: intParam(ctx.query, 't'), signal: ctx.query.get('signal') ?? undefined });
     sendEmpty(ctx, 204);
   });
 
