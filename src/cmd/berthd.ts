@@ -27,6 +27,8 @@ import { Lifecycle } from '../daemon/containers/lifecycle.ts';
 import type { ContainerDeps } from '../daemon/containers/deps.ts';
 import { handleExit } from '../daemon/containers/exit.ts';
 import { restore } from '../daemon/restore.ts';
+import { applyBootRestarts } from '../daemon/containers/autorestart.ts';
+import { RestartManager } from '../daemon/containers/restartpolicy.ts';
 import { startExitReconciler } from '../daemon/containers/reconcile.ts';
 import { systemInfo } from '../daemon/system/info.ts';
 import { versionInfo } from '../daemon/system/version.ts';
@@ -91,6 +93,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     events,
     lifecycle: new Lifecycle(),
     locks: new KeyedLock(),
+    restarts: new RestartManager(),
     containersDir: paths.containers,
     bundlesDir: paths.bundles,
     cgroupParent: cfg.cgroupParent,
@@ -103,6 +106,8 @@ async function main(cfg: DaemonConfig): Promise<void> {
   runtime.onExit((id) => void handleExit(containers, id).catch((err: unknown) => log.error('exit handling failed', { id, error: err })));
   await restore(containers);
   startExitReconciler(containers);
+  // Restart policies at daemon start, in the background: the API is served meanwhile.
+  void applyBootRestarts(containers).catch((err: unknown) => log.error('restart policies at start failed', { error: err }));
 
   const daemonId = randomUUID();
   const listeners = { count: 0 };

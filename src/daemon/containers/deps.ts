@@ -7,6 +7,7 @@ import type { Mount, Snapshotter } from '../../store/snapshots/snapshotter.ts';
 import type { ContainerRepo } from './repo.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { ContainerRecord } from './record.ts';
+import type { RestartManager } from './restartpolicy.ts';
 
 /** The host operations the container services need (src/os implements them). */
 export interface ContainerHost {
@@ -32,6 +33,8 @@ export interface ContainerDeps {
   cgroupParent: string;
   runtimeName: string;
   storageDriver: string;
+  /** Pending policy restarts and their backoff (issue 3). */
+  restarts: RestartManager;
   /** Host facts the spec needs (read once at startup). */
   hostFeatures: { swapLimit?: boolean; nofileLimit?: number };
 }

@@ -1,4 +1,5 @@
 import { log } from '../../lib/logger.ts';
+import { restartByPolicy } from './autorestart.ts';
 import { eventAttributes, type ContainerDeps } from './deps.ts';
 import { releaseRuntime } from './release.ts';
 import { isRunning, nowRfc3339Nano } from './record.ts';
@@ -6,7 +7,7 @@ import { removeContainer } from './remove.ts';
 
 /**
  * The container's process ended (conmon wrote its exit file): record the exit code, release
- * runtime resources, wake waiters, and honour AutoRemove.
+ * runtime resources, wake waiters, apply the restart policy, and honour AutoRemove.
  *
  * The exit code is read again under the lock: a notification that arrives late (after a restart
  * has begun the next run, whose exit file does not exist yet) finds none and changes nothing.
@@ -16,18 +17,27 @@ export async function handleExit(deps: ContainerDeps, id: string, opts: { fallba
   const rec = deps.repo.get(id);
   if (!rec) return;
   const exited = await deps.locks.run(id, async () => {
-    if (!isRunning(rec.state)) return false;
+    if (!isRunning(rec.state) || rec.state.status === 'restarting') return false;
     const code = (await deps.runtime.exitCode(id)) ?? opts.fallbackCode;
     if (code === undefined) return false;
+    const ranMs = Math.max(0, Date.now() - Date.parse(rec.state.startedAt));
+    const facts = { exitCode: code, manuallyStopped: rec.state.stoppedByUser === true, restartCount: rec.restartCount };
+    const restart = deps.restarts.shouldRestart(rec.hostConfig.RestartPolicy, facts);
     // Report the exit first (waiters, events), then release resources while still holding the
     // lock, so a new start cannot race the cleanup.
-    rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: code, finishedAt: nowRfc3339Nano() };
+    if (restart) rec.restartCount++;
+    rec.state = { ...rec.state, status: restart ? 'restarting' : 'exited', pid: 0, exitCode: code, finishedAt: nowRfc3339Nano() };
     deps.repo.save(rec);
-    deps.events.publish('container', 'die', id, eventAttributes(rec, { exitCode: String(code) }));
+    deps.events.publish('container', 'die', id, eventAttributes(rec, { exitCode: String(code), execDuration: String(Math.floor(ranMs / 1000)) }));
     deps.lifecycle.emitExit(id, { exitCode: code });
     // The exit is recorded: a failure to release must not skip AutoRemove (which retries it).
     await releaseRuntime(deps, rec).catch((e: unknown) => log.warn('releasing the runtime failed', { id, error: e }));
-    return true;
+    if (restart) {
+      const delay = deps.restarts.nextDelay(id, ranMs);
+      log.debug('restart policy: restarting', { id, policy: rec.hostConfig.RestartPolicy.Name, restartCount: rec.restartCount, delayMs: delay });
+      deps.restarts.schedule(id, delay, () => void restartByPolicy(deps, id).catch((e: unknown) => log.error('restart by policy failed', { id, error: e })));
+    }
+    return !restart;
   });
   if (exited && rec.hostConfig.AutoRemove) {
     await removeContainer(deps, id, { force: false, removeVolumes: true }).catch((e: unknown) => log.warn('auto-remove failed', { id, error: e }));

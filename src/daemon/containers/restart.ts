@@ -1,7 +1,7 @@
 import { NotModified } from '../../lib/errors.ts';
 import { eventAttributes, type ContainerDeps } from './deps.ts';
 import { isRunning } from './record.ts';
-import { startLocked } from './start.ts';
+import { resetRestarts, startLocked } from './start.ts';
 import { stopContainer } from './stop.ts';
 
 /** POST /containers/{id}/restart: stop (if running) then start. */
@@ -11,6 +11,9 @@ export async function restartContainer(deps: ContainerDeps, ref: string, opts: {
   if (isRunning(rec.state)) await stopContainer(deps, rec.id, opts).catch((err: unknown) => {
     if (!(err instanceof NotModified)) throw err;
   });
-  await deps.locks.run(rec.id, () => startLocked(deps, rec));
+  await deps.locks.run(rec.id, () => {
+    resetRestarts(deps, rec);
+    return startLocked(deps, rec);
+  });
   deps.events.publish('container', 'restart', rec.id, eventAttributes(rec));
 }

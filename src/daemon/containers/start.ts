@@ -26,6 +26,7 @@ export async function startContainer(deps: ContainerDeps, ref: string): Promise<
   const rec = deps.repo.find(ref);
   await deps.locks.run(rec.id, async () => {
     try {
+      resetRestarts(deps, rec);
       await startLocked(deps, rec);
     } catch (err) {
       if (rec.hostConfig.AutoRemove && !(err instanceof NotModified) && deps.repo.get(rec.id)) {
@@ -34,6 +35,13 @@ export async function startContainer(deps: ContainerDeps, ref: string): Promise<
       throw err;
     }
   });
+}
+
+/** A start by the user (start, restart): the restart count and the backoff begin again, as dockerd does. */
+export function resetRestarts(deps: ContainerDeps, rec: ContainerRecord): void {
+  if (rec.state.status === 'running' || rec.state.status === 'restarting' || rec.state.status === 'paused') return;
+  deps.restarts.reset(rec.id);
+  rec.restartCount = 0;
 }
 
 export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {

@@ -2,9 +2,13 @@ import { Conflict, NotModified } from '../../lib/errors.ts';
 import { parseSignal } from '../../lib/signals.ts';
 import { eventAttributes, type ContainerDeps } from './deps.ts';
 import { isRunning, type ContainerRecord } from './record.ts';
+import { cancelRestart } from './restartcancel.ts';
 
 /** Send a signal and wait up to `timeoutMs` for the exit to be recorded; true if it exited. */
 async function signalAndWait(deps: ContainerDeps, rec: ContainerRecord, signal: number, timeoutMs: number): Promise<boolean> {
+  if (!isRunning(rec.state)) return true;
+  // Waiting out a restart backoff: there is no process; cancelling the restart is the stop.
+  if (rec.state.status === 'restarting' && (await cancelRestart(deps, rec))) return true;
   if (!isRunning(rec.state)) return true;
   const abort = new AbortController();
   const exited = deps.lifecycle.nextExit(rec.id, abort.signal).then(() => true, () => false);
@@ -24,6 +28,12 @@ async function signalAndWait(deps: ContainerDeps, rec: ContainerRecord, signal: 
   }
 }
 
+/** A user's stop or kill: restart policies leave the container alone (persisted for berthd's next start). */
+function markStoppedByUser(deps: ContainerDeps, rec: ContainerRecord): void {
+  rec.state.stoppedByUser = true;
+  deps.repo.save(rec);
+}
+
 /** Kill and wait for the exit to be recorded (used by stop, rm -f, restart). */
 export async function killAndWait(deps: ContainerDeps, rec: ContainerRecord, signal: string, timeoutMs: number): Promise<void> {
   deps.events.publish('container', 'kill', rec.id, eventAttributes(rec, { signal: String(parseSignal(signal)) }));
@@ -36,7 +46,7 @@ export async function stopContainer(deps: ContainerDeps, ref: string, opts: { ti
   if (!isRunning(rec.state)) throw new NotModified();
   const signal = parseSignal(opts.signal || rec.config.StopSignal || 'SIGTERM');
   const timeoutSec = opts.timeoutSec ?? rec.config.StopTimeout ?? 10;
-  rec.state.stoppedByUser = true;
+  markStoppedByUser(deps, rec);
   deps.events.publish('container', 'kill', rec.id, eventAttributes(rec, { signal: String(signal) }));
   const exited = timeoutSec < 0 ? await signalAndWait(deps, rec, signal, 2 ** 31 - 1) : await signalAndWait(deps, rec, signal, timeoutSec * 1000);
   if (!exited) {
@@ -51,7 +61,8 @@ export async function killContainer(deps: ContainerDeps, ref: string, signalName
   const rec = deps.repo.find(ref);
   const signal = parseSignal(signalName || 'SIGKILL');
   if (!isRunning(rec.state)) throw new Conflict(`Container ${rec.id} is not running`);
-  rec.state.stoppedByUser = true;
+  markStoppedByUser(deps, rec);
   deps.events.publish('container', 'kill', rec.id, eventAttributes(rec, { signal: String(signal) }));
+  if (rec.state.status === 'restarting' && (await cancelRestart(deps, rec))) return;
   await deps.runtime.kill(rec.id, signal, true);
 }

@@ -84,7 +84,7 @@ export function inspect(deps: ContainerDeps, rec: ContainerRecord): ContainerIns
     Args: args,
     State: {
       Status: s.status,
-      Running: s.status === 'running' || s.status === 'paused',
+      Running: s.status === 'running' || s.status === 'paused' || s.status === 'restarting',
       Paused: s.status === 'paused',
       Restarting: s.status === 'restarting',
       OOMKilled: s.oomKilled,

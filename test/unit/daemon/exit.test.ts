@@ -9,6 +9,7 @@ import { EventBus } from '../../../src/lib/events.ts';
 import { KeyedLock } from '../../../src/lib/keyedlock.ts';
 import { ContainerRepo } from '../../../src/daemon/containers/repo.ts';
 import { Lifecycle } from '../../../src/daemon/containers/lifecycle.ts';
+import { RestartManager } from '../../../src/daemon/containers/restartpolicy.ts';
 import { handleExit } from '../../../src/daemon/containers/exit.ts';
 import { startExitReconciler } from '../../../src/daemon/containers/reconcile.ts';
 import { initialState } from '../../../src/daemon/containers/record.ts';
@@ -42,6 +43,7 @@ function setup() {
     events: new EventBus(),
     lifecycle: new Lifecycle(),
     locks: new KeyedLock(),
+    restarts: new RestartManager(),
     containersDir: join(dir, 'containers'),
     bundlesDir: join(dir, 'bundles'),
     cgroupParent: 'berth-unit',
