@@ -1,5 +1,6 @@
 // EngineClient: the typed Docker Engine API client shared by the CLI, compose and the tests.
 import { ContainersApi } from './containers.ts';
+import { ContainerFilesApi } from './container-files.ts';
 import { ImagesApi } from './images.ts';
 import { SystemApi } from './system.ts';
 import { Transport, type TransportOptions } from './transport.ts';
@@ -9,12 +10,15 @@ export type { TransportOptions } from './transport.ts';
 export class EngineClient {
   readonly transport: Transport;
   readonly containers: ContainersApi;
+  /** commit, diff, cp, export, container prune. */
+  readonly containerFiles: ContainerFilesApi;
   readonly images: ImagesApi;
   readonly system: SystemApi;
 
   constructor(options: TransportOptions = {}) {
     this.transport = new Transport(options);
     this.containers = new ContainersApi(this.transport);
+    this.containerFiles = new ContainerFilesApi(this.transport);
     this.images = new ImagesApi(this.transport);
     this.system = new SystemApi(this.transport);
   }

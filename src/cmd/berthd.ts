@@ -37,6 +37,7 @@ import { createApiServer } from '../server/app.ts';
 import { registerSystemRoutes } from '../server/routes/system.ts';
 import { registerContainerRoutes } from '../server/routes/containers.ts';
 import { registerImageRoutes } from '../server/routes/images.ts';
+import { registerContainerFileRoutes } from '../server/routes/container-files.ts';
 import { isRunning } from '../daemon/containers/record.ts';
 
 function listen(server: Server, host: string): Promise<() => void> {
@@ -124,6 +125,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     },
   });
   registerContainerRoutes(router, containers);
+  registerContainerFileRoutes(router, { ...containers, content, imageStore: images });
   registerImageRoutes(router, { db, content, snapshots, images, events, containersUsingImage: (id) => repo.usingImage(id).map((r) => ({ id: r.id, running: isRunning(r.state) })) });
 
   // UNIX sockets are plain HTTP; tcp:// hosts use TLS when --tls/--tlsverify say so.

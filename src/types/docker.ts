@@ -308,3 +308,25 @@ export interface JSONMessage {
   errorDetail?: { code?: number; message: string };
   error?: string;
 }
+
+/** GET /containers/{id}/changes: Kind 0 = modified, 1 = added, 2 = deleted. */
+export interface ContainerChange {
+  Path: string;
+  Kind: number;
+}
+
+/** The X-Docker-Container-Path-Stat header of /containers/{id}/archive (base64 JSON). */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  /** A Go os.FileMode: permission bits | 0x80000000 (dir) | 0x08000000 (symlink) | … */
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+/** POST /containers/prune */
+export interface ContainersPruneResponse {
+  ContainersDeleted: string[] | null;
+  SpaceReclaimed: number;
+}
