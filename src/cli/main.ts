@@ -7,7 +7,7 @@ import type { ClientTlsOptions } from '../client/transport.ts';
 import type { CommandModule } from './command.ts';
 import { CliContext, CliError, ExitStatus, describeError, type CliIO } from './context.ts';
 
-type Group = 'container' | 'image' | 'system';
+type Group = 'container' | 'image' | 'system' | 'volume';
 
 interface Entry {
   group: Group | undefined;
@@ -41,6 +41,11 @@ const ENTRIES: Entry[] = [
   { group: 'image', name: 'rm', aliases: ['remove'], top: ['rmi'], summary: 'Remove one or more images', load: () => import('./commands/image/rm.ts') },
   { group: 'image', name: 'history', top: ['history'], summary: 'Show the history of an image', load: () => import('./commands/image/history.ts') },
   { group: 'image', name: 'inspect', summary: 'Display detailed information on one or more images', load: () => import('./commands/image/inspect.ts') },
+  { group: 'volume', name: 'create', summary: 'Create a volume', load: () => import('./commands/volume/create.ts') },
+  { group: 'volume', name: 'ls', aliases: ['list'], summary: 'List volumes', load: () => import('./commands/volume/ls.ts') },
+  { group: 'volume', name: 'inspect', summary: 'Display detailed information on one or more volumes', load: () => import('./commands/volume/inspect.ts') },
+  { group: 'volume', name: 'rm', aliases: ['remove'], summary: 'Remove one or more volumes', load: () => import('./commands/volume/rm.ts') },
+  { group: 'volume', name: 'prune', summary: 'Remove unused local volumes', load: () => import('./commands/volume/prune.ts') },
   { group: 'system', name: 'inspect', top: ['inspect'], summary: 'Return low-level information on Docker objects', load: () => import('./commands/system/inspect.ts') },
   { group: 'system', name: 'events', top: ['events'], summary: 'Get real time events from the server', load: () => import('./commands/system/events.ts') },
   { group: 'system', name: 'info', top: ['info'], summary: 'Display system-wide information', load: () => import('./commands/system/info.ts') },
@@ -51,6 +56,7 @@ const GROUP_SUMMARY: Record<Group, string> = {
   container: 'Manage containers',
   image: 'Manage images',
   system: 'Manage berth',
+  volume: 'Manage volumes',
 };
 
 /** Global options that take a value; needed to find the command word without parsing everything. */

@@ -3,6 +3,7 @@ import { ContainersApi } from './containers.ts';
 import { ContainerFilesApi } from './container-files.ts';
 import { ImagesApi } from './images.ts';
 import { SystemApi } from './system.ts';
+import { VolumesApi } from './volumes.ts';
 import { Transport, type TransportOptions } from './transport.ts';
 
 export type { TransportOptions } from './transport.ts';
@@ -14,6 +15,7 @@ export class EngineClient {
   readonly containerFiles: ContainerFilesApi;
   readonly images: ImagesApi;
   readonly system: SystemApi;
+  readonly volumes: VolumesApi;
 
   constructor(options: TransportOptions = {}) {
     this.transport = new Transport(options);
@@ -21,6 +23,7 @@ export class EngineClient {
     this.containerFiles = new ContainerFilesApi(this.transport);
     this.images = new ImagesApi(this.transport);
     this.system = new SystemApi(this.transport);
+    this.volumes = new VolumesApi(this.transport);
   }
 
   get host(): string {

@@ -19,6 +19,8 @@ Options:
       --default-runtime string   Default OCI runtime for containers ("runc"|"crun") (default "runc")
       --storage-driver string    Storage driver to use (default "overlay")
       --cgroup-parent string     Parent cgroup for all containers (default "berth")
+      --plugin-dir list          Look for volume plugins (NAME.sock, NAME.spec, NAME.json) here instead of
+                                 /run/docker/plugins, /etc/docker/plugins and /usr/lib/docker/plugins
       --tls                      Use TLS on tcp:// hosts; implied by --tlsverify
       --tlsverify                Use TLS and verify the remote (clients need a certificate signed by --tlscacert)
       --tlscacert string         Trust certs signed only by this CA (default "~/.docker/ca.pem")
@@ -41,6 +43,7 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
       'default-runtime': { type: 'string' },
       'storage-driver': { type: 'string' },
       'cgroup-parent': { type: 'string' },
+      'plugin-dir': { type: 'string', multiple: true },
       tls: { type: 'boolean' },
       tlsverify: { type: 'boolean' },
       tlscacert: { type: 'string' },
@@ -75,6 +78,7 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
     defaultRuntime: runtime,
     storageDriver: 'overlay',
     cgroupParent: values['cgroup-parent'] ?? DEFAULT_CONFIG.cgroupParent,
+    pluginDirs: values['plugin-dir']?.length ? { sockets: values['plugin-dir'], specs: values['plugin-dir'] } : DEFAULT_CONFIG.pluginDirs,
     help: values.help ?? false,
     version: values.version ?? false,
   };

@@ -39,6 +39,12 @@ import { registerContainerRoutes } from '../server/routes/containers.ts';
 import { registerImageRoutes } from '../server/routes/images.ts';
 import { registerContainerFileRoutes } from '../server/routes/container-files.ts';
 import { isRunning } from '../daemon/containers/record.ts';
+import { VolumeStore } from '../volumes/store.ts';
+import { LocalDriver } from '../volumes/local/local.ts';
+import { DriverRegistry } from '../volumes/registry.ts';
+import type { VolumeDeps } from '../daemon/volumes/deps.ts';
+import { ContainerMounts } from '../daemon/volumes/container-mounts.ts';
+import { registerVolumeRoutes } from '../server/routes/volumes.ts';
 
 function listen(server: Server, host: string): Promise<() => void> {
   return new Promise((resolve, reject) => {
@@ -85,6 +91,12 @@ async function main(cfg: DaemonConfig): Promise<void> {
     name: cfg.defaultRuntime,
   });
   const repo = new ContainerRepo(db);
+  const volumeDeps: VolumeDeps = {
+    store: new VolumeStore(db),
+    drivers: new DriverRegistry({ local: new LocalDriver({ root: paths.volumes, host: realHost }), pluginDirs: cfg.pluginDirs }),
+    events,
+    locks: new KeyedLock(),
+  };
   const containers: ContainerDeps = {
     repo,
     images,
@@ -100,6 +112,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     cgroupParent: cfg.cgroupParent,
     runtimeName: cfg.defaultRuntime,
     storageDriver: 'overlay2',
+    volumes: new ContainerMounts(volumeDeps, { findContainer: (ref) => repo.find(ref).id }),
     hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit() },
   };
 
@@ -126,6 +139,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
   });
   registerContainerRoutes(router, containers);
   registerContainerFileRoutes(router, { ...containers, content, imageStore: images });
+  registerVolumeRoutes(router, volumeDeps);
   registerImageRoutes(router, { db, content, snapshots, images, events, containersUsingImage: (id) => repo.usingImage(id).map((r) => ({ id: r.id, running: isRunning(r.state) })) });
 
   // UNIX sockets are plain HTTP; tcp:// hosts use TLS when --tls/--tlsverify say so.

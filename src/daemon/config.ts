@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEFAULT_PLUGIN_DIRS, type PluginDirs } from '../volumes/plugin/discovery.ts';
 
 /** berthd's settings, from flags (dockerd's names where they exist). */
 export interface DaemonConfig {
@@ -11,6 +12,8 @@ export interface DaemonConfig {
   defaultRuntime: 'runc' | 'crun';
   storageDriver: 'overlay';
   cgroupParent: string;
+  /** Where volume plugins are discovered (Docker's /run/docker/plugins, /etc/docker/plugins). */
+  pluginDirs: PluginDirs;
   /** TLS for tcp:// hosts (dockerd's --tls, --tlsverify, --tlscacert, --tlscert, --tlskey). */
   tls?: { verify: boolean; cacert: string; cert: string; key: string };
 }
@@ -25,6 +28,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   defaultRuntime: 'runc',
   storageDriver: 'overlay',
   cgroupParent: 'berth',
+  pluginDirs: DEFAULT_PLUGIN_DIRS,
 };
 
 /** Where things live under the data root (persistent) and exec root (tmpfs, gone at reboot). */
@@ -33,6 +37,7 @@ export function daemonPaths(cfg: DaemonConfig) {
     db: join(cfg.dataRoot, 'meta.db'),
     content: join(cfg.dataRoot, 'content'),
     snapshots: join(cfg.dataRoot, 'snapshots'),
+    volumes: join(cfg.dataRoot, 'volumes'),
     containers: join(cfg.dataRoot, 'containers'),
     lock: join(cfg.dataRoot, 'berthd.lock'),
     bundles: join(cfg.execRoot, 'containers'),

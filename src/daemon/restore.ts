@@ -25,6 +25,9 @@ async function listDir(dir: string): Promise<string[]> {
  */
 export async function restore(deps: ContainerDeps): Promise<void> {
   const known = new Set(deps.repo.all().map((r) => r.id));
+  // Volumes of containers whose runtime resources still exist are mounted: rebuild their refcounts.
+  const bundled = new Set(await listDir(deps.bundlesDir));
+  await deps.volumes?.restore([...known].filter((id) => bundled.has(id)));
 
   // 1. Leftovers without a record: bundles (and their mounts), container dirs, rootfs snapshots.
   for (const id of await listDir(deps.bundlesDir)) {
@@ -53,7 +56,7 @@ export async function restore(deps: ContainerDeps): Promise<void> {
   for (const rec of deps.repo.all()) {
     try {
       if (rec.state.status === 'removing') {
-        await destroy(deps, rec);
+        await destroy(deps, rec, { removeVolumes: rec.hostConfig.AutoRemove });
         continue;
       }
       const exitCode = await deps.runtime.exitCode(rec.id);
@@ -86,9 +89,10 @@ export async function restore(deps: ContainerDeps): Promise<void> {
         await releaseRuntime(deps, rec);
       }
       // A crash between recording the exit of an AutoRemove container and removing it.
-      if (rec.hostConfig.AutoRemove && !isRunning(rec.state) && deps.repo.get(rec.id)) await destroy(deps, rec);
+      if (rec.hostConfig.AutoRemove && !isRunning(rec.state) && deps.repo.get(rec.id)) await destroy(deps, rec, { removeVolumes: true });
     } catch (err) {
       log.error('restore: failed to reconcile container', { id: rec.id, error: err });
     }
   }
+  await deps.volumes?.sweep(new Set(deps.repo.all().map((r) => r.id))).catch((err: unknown) => log.error('restore: volume sweep failed', { error: err }));
 }

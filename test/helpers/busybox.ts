@@ -20,8 +20,8 @@ export function busyboxApplets(): string[] {
     .filter((s) => s !== '' && s !== 'busybox' && !s.includes('/'));
 }
 
-/** Write an uncompressed busybox rootfs tar to `path`; returns `path`. */
-export async function makeBusyboxRootfsTar(path: string): Promise<string> {
+/** Write an uncompressed busybox rootfs tar to `path`; returns `path`. `extra` adds entries to it. */
+export async function makeBusyboxRootfsTar(path: string, extra?: (pack: tar.Pack) => void): Promise<string> {
   const pack = tar.pack();
   const done = pipeline(pack, createWriteStream(path));
   const dir = (name: string, mode = 0o755): void => {
@@ -42,6 +42,7 @@ export async function makeBusyboxRootfsTar(path: string): Promise<string> {
   file('etc/hosts', '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n');
   file('etc/hostname', 'busybox\n');
   file('etc/resolv.conf', '');
+  extra?.(pack);
   pack.finalize();
   await done;
   return path;

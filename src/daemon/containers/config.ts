@@ -31,7 +31,8 @@ export function mergeConfig(req: ContainerCreateRequest, image: ImageConfig, id:
     Cmd: cmd,
     Healthcheck: req.Healthcheck ?? img.Healthcheck ?? undefined,
     Image: req.Image,
-    Volumes: req.Volumes ?? img.Volumes ?? null,
+    // dockerd adds the image's VOLUMEs to the request's (an empty request map takes the image's).
+    Volumes: req.Volumes && Object.keys(req.Volumes).length ? { ...(img.Volumes ?? {}), ...req.Volumes } : (img.Volumes ?? req.Volumes ?? null),
     WorkingDir: req.WorkingDir || img.WorkingDir || '',
     Entrypoint: entrypoint,
     OnBuild: req.OnBuild ?? null,

@@ -50,15 +50,21 @@ export async function createContainer(deps: ContainerDeps, req: ContainerCreateR
     state: initialState(),
     restartCount: 0,
   };
+  // Volumes, binds and tmpfs are resolved (and named volumes created) before anything else is made.
+  const mounts = await deps.volumes?.prepare(id, config, hostConfig);
   try {
     await deps.snapshots.prepare(id, image.chainId || undefined);
     await mkdir(paths.dataDir, { recursive: true, mode: 0o710 });
     await writeEtcFiles(paths, config, hostConfig);
     failpoint('container-create-before-commit');
-    deps.repo.insert(rec);
+    deps.repo.tx(() => {
+      deps.repo.insert(rec);
+      mounts?.commit();
+    });
   } catch (err) {
     await rm(paths.dataDir, { recursive: true, force: true });
     await deps.snapshots.remove(id).catch(() => undefined);
+    await mounts?.rollback();
     throw err;
   }
   deps.events.publish('container', 'create', id, eventAttributes(rec));

@@ -8,12 +8,35 @@ import type { ContainerRepo } from './repo.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { ContainerRecord } from './record.ts';
 import type { RestartManager } from './restartpolicy.ts';
+import type { ContainerConfig, HostConfig, MountPoint } from '../../types/docker.ts';
+import type { SpecMount } from '../../types/oci.ts';
 
 /** The host operations the container services need (src/os implements them). */
 export interface ContainerHost {
   mountAll(mounts: Mount[], target: string): Promise<void>;
   unmount(target: string, opts?: { detach?: boolean }): Promise<void>;
   removeCgroup(cgroupsPath: string): Promise<void>;
+}
+
+/** A container's volumes, binds and tmpfs mounts (daemon/volumes implements it; issue 7). */
+export interface ContainerVolumes {
+  /**
+   * At create, before anything is made: resolve the mounts the request asks for, creating the
+   * volumes they name. `commit` records them (call it in the transaction that inserts the
+   * container); `rollback` removes the volumes made here.
+   */
+  prepare(id: string, config: ContainerConfig, hostConfig: HostConfig): Promise<{ commit(): void; rollback(): Promise<void> }>;
+  /** At start, with the rootfs mounted: mount volumes, copy image content up, return the spec mounts. Undoes its own work on failure. */
+  mount(rec: ContainerRecord, rootfs: string): Promise<SpecMount[]>;
+  /** After the container stopped (or its start failed): unmount its volumes. Idempotent. */
+  release(id: string): Promise<void>;
+  /** On removal: forget the container's mounts; with removeAnonymous, remove its anonymous volumes no one else uses. */
+  remove(id: string, opts: { removeAnonymous: boolean }): Promise<void>;
+  mountPoints(id: string): MountPoint[];
+  /** At daemon start, before reconciling: containers whose runtime resources exist (their volumes are mounted). */
+  restore(activeIds: readonly string[]): Promise<void>;
+  /** At daemon start, after reconciling: remove what a crash left half-made. */
+  sweep(knownContainers: ReadonlySet<string>): Promise<void>;
 }
 
 /** What every container operation receives: backends by interface, wired in cmd/berthd.ts. */
@@ -35,6 +58,8 @@ export interface ContainerDeps {
   storageDriver: string;
   /** Pending policy restarts and their backoff (issue 3). */
   restarts: RestartManager;
+  /** Volumes, binds and tmpfs (absent in unit tests that need none). */
+  volumes?: ContainerVolumes;
   /** Host facts the spec needs (read once at startup). */
   hostFeatures: { swapLimit?: boolean; nofileLimit?: number };
 }

@@ -61,7 +61,7 @@ export async function listContainers(deps: ContainerDeps, opts: ListOptions): Pr
       const image = deps.images.get(rec.imageId);
       sizes = { rw: snap?.size ?? 0, rootFs: (snap?.size ?? 0) + (image?.size ?? 0) };
     }
-    out.push(summary(rec, sizes));
+    out.push(summary(rec, sizes, deps));
     if (opts.limit !== undefined && opts.limit > 0 && out.length >= opts.limit) break;
   }
   return out;

@@ -10,7 +10,10 @@ import type { ContainerRecord } from './record.ts';
  */
 export async function releaseRuntime(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {
   const paths = containerPaths(deps, rec.id);
-  if (!(await access(paths.bundleDir).then(() => true, () => false))) return;
+  if (!(await access(paths.bundleDir).then(() => true, () => false))) {
+    await deps.volumes?.release(rec.id);
+    return;
+  }
   // Independent: the runtime's state and cgroups, and the rootfs mount.
   await Promise.all([
     deps.runtime.delete(rec.id, true).catch((e: unknown) => log.warn('runtime delete failed', { id: rec.id, error: e })),
@@ -20,6 +23,8 @@ export async function releaseRuntime(deps: ContainerDeps, rec: ContainerRecord):
       return deps.host.unmount(paths.rootfs, { detach: true });
     }),
   ]);
+  // Volumes after the rootfs: a driver's unmount must not pull a mount from under a live rootfs.
+  await deps.volumes?.release(rec.id).catch((e: unknown) => log.warn('volume release failed', { id: rec.id, error: e }));
   await rm(paths.bundleDir, { recursive: true, force: true });
   await deps.host.removeCgroup(paths.cgroupsPath).catch(() => undefined);
 }

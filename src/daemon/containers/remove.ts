@@ -24,7 +24,7 @@ export async function removeContainer(deps: ContainerDeps, ref: string, opts: Re
     const done = await deps.locks.run(rec.id, async () => {
       if (!deps.repo.get(rec.id)) return true; // removed meanwhile (AutoRemove)
       if (isRunning(rec.state)) return false;
-      await destroy(deps, rec);
+      await destroy(deps, rec, { removeVolumes: opts.removeVolumes });
       return true;
     });
     if (done) return;
@@ -33,7 +33,7 @@ export async function removeContainer(deps: ContainerDeps, ref: string, opts: Re
 }
 
 /** Mark first, remove files second, the row last: a crash midway is finished by `restore`. */
-export async function destroy(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {
+export async function destroy(deps: ContainerDeps, rec: ContainerRecord, opts: { removeVolumes?: boolean } = {}): Promise<void> {
   deps.restarts.reset(rec.id);
   rec.state = { ...rec.state, status: 'removing' };
   deps.repo.save(rec);
@@ -42,6 +42,8 @@ export async function destroy(deps: ContainerDeps, rec: ContainerRecord): Promis
     if ((err as { kind?: string }).kind !== 'NotFound') throw err;
   });
   await rm(containerPaths(deps, rec.id).dataDir, { recursive: true, force: true });
+  // `rm -v` and AutoRemove also remove the container's anonymous volumes no one else uses.
+  await deps.volumes?.remove(rec.id, { removeAnonymous: !!opts.removeVolumes });
   deps.repo.delete(rec.id);
   deps.events.publish('container', 'destroy', rec.id, eventAttributes(rec));
   deps.lifecycle.emitRemoved(rec.id);

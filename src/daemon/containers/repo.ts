@@ -89,6 +89,11 @@ export class ContainerRepo {
     this.byName.set(rec.name, rec.id);
   }
 
+  /** Run fn in one database transaction (e.g. the insert together with the container's mounts). */
+  tx<T>(fn: () => T): T {
+    return this.db.tx(fn);
+  }
+
   /** Persist the mutable parts of a record (state, restart count, host config). */
   save(rec: ContainerRecord): void {
     this.db.run('UPDATE containers SET state = ?, restart_count = ?, host_config = ?, config = ? WHERE id = ?', JSON.stringify(rec.state), rec.restartCount, JSON.stringify(rec.hostConfig), JSON.stringify(rec.config), rec.id);

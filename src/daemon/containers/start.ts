@@ -30,7 +30,7 @@ export async function startContainer(deps: ContainerDeps, ref: string): Promise<
       await startLocked(deps, rec);
     } catch (err) {
       if (rec.hostConfig.AutoRemove && !(err instanceof NotModified) && deps.repo.get(rec.id)) {
-        await destroy(deps, rec).catch((e: unknown) => log.warn('auto-remove after a failed start failed', { id: rec.id, error: e }));
+        await destroy(deps, rec, { removeVolumes: true }).catch((e: unknown) => log.warn('auto-remove after a failed start failed', { id: rec.id, error: e }));
       }
       throw err;
     }
@@ -51,6 +51,7 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
   if (st === 'removing') throw new Conflict(`container is marked for removal and cannot be started`);
   const paths = containerPaths(deps, rec.id);
   let mounted = false;
+  let volumesMounted = false;
   let created = false;
   let pid: number;
   const t0 = performance.now();
@@ -62,6 +63,8 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
     await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
     await deps.host.mountAll(await deps.snapshots.mounts(rec.id), paths.rootfs);
     mounted = true;
+    const extraMounts = deps.volumes ? await deps.volumes.mount(rec, paths.rootfs) : [];
+    volumesMounted = true;
     mark('mounted');
     const args = processArgs(rec.config);
     if (args.length === 0) throw new InvalidParameter('no command specified');
@@ -83,6 +86,7 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
       hostnamePath: paths.hostnamePath,
       cgroupsPath: paths.cgroupsPath,
       hostFeatures: deps.hostFeatures,
+      extraMounts,
     });
     await writeFileAtomic(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
     mark('bundle');
@@ -96,6 +100,7 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
   } catch (err) {
     if (created) await deps.runtime.delete(rec.id, true).catch((e: unknown) => log.warn('runtime delete failed', { id: rec.id, error: e }));
     if (mounted) await deps.host.unmount(paths.rootfs).catch((e: unknown) => log.warn('unmount failed', { id: rec.id, error: e }));
+    if (volumesMounted) await deps.volumes?.release(rec.id).catch((e: unknown) => log.warn('volume release failed', { id: rec.id, error: e }));
     await rm(paths.bundleDir, { recursive: true, force: true });
     await deps.host.removeCgroup(paths.cgroupsPath).catch(() => undefined);
     const { exitCode, error } = classifyStartError(err);

@@ -49,7 +49,7 @@ function networks(rec: ContainerRecord): Record<string, EndpointSettings> {
   return { [name]: empty };
 }
 
-export function summary(rec: ContainerRecord, sizes?: { rw: number; rootFs: number }): ContainerSummary {
+export function summary(rec: ContainerRecord, sizes?: { rw: number; rootFs: number }, deps?: Pick<ContainerDeps, 'volumes'>): ContainerSummary {
   const out: ContainerSummary = {
     Id: rec.id,
     Names: [`/${rec.name}`],
@@ -63,7 +63,7 @@ export function summary(rec: ContainerRecord, sizes?: { rw: number; rootFs: numb
     Status: statusString(rec),
     HostConfig: { NetworkMode: rec.hostConfig.NetworkMode },
     NetworkSettings: { Networks: networks(rec) },
-    Mounts: [],
+    Mounts: deps?.volumes?.mountPoints(rec.id) ?? [],
   };
   if (sizes) {
     out.SizeRw = sizes.rw;
@@ -114,7 +114,7 @@ export function inspect(deps: ContainerDeps, rec: ContainerRecord): ContainerIns
       ReadonlyPaths: rec.hostConfig.ReadonlyPaths ?? (privileged ? null : [...DEFAULT_READONLY_PATHS]),
     },
     GraphDriver: { Data: null, Name: deps.storageDriver },
-    Mounts: [],
+    Mounts: deps.volumes?.mountPoints(rec.id) ?? [],
     Config: rec.config,
     NetworkSettings: {
       Bridge: '',

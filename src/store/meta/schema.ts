@@ -47,4 +47,28 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX containers_by_image ON containers(image_id);
   `,
+  // issue 7: volumes, the mounts each container uses (the source of volume refcounts, rebuilt at
+  // start), and daemon settings (the storage driver a data root was made with).
+  `
+  CREATE TABLE volumes (
+    name TEXT PRIMARY KEY,
+    driver TEXT NOT NULL,
+    labels TEXT NOT NULL DEFAULT 'null',   -- JSON object or null
+    options TEXT NOT NULL DEFAULT 'null',  -- JSON object or null (driver options as given)
+    anonymous INTEGER NOT NULL DEFAULT 0,
+    created INTEGER NOT NULL               -- unix milliseconds
+  );
+  CREATE TABLE container_mounts (
+    container_id TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    volume TEXT NOT NULL DEFAULT '',       -- volume name for type volume, '' otherwise
+    data TEXT NOT NULL,                    -- the MountRecord JSON
+    PRIMARY KEY (container_id, destination)
+  );
+  CREATE INDEX container_mounts_by_volume ON container_mounts(volume);
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];

@@ -7,6 +7,7 @@ import { parseBytes } from '../../../lib/units.ts';
 import type { ContainerCreateRequest, RestartPolicy } from '../../../types/docker.ts';
 import { collect } from '../../command.ts';
 import { CliError, invalidFlag, type CliIO } from '../../context.ts';
+import { parseMountFlag } from './mount-flag.ts';
 
 export interface CreateFlags {
   env?: string[];
@@ -31,6 +32,9 @@ export interface CreateFlags {
   stopSignal?: string;
   stopTimeout?: string;
   volume?: string[];
+  mount?: string[];
+  volumesFrom?: string[];
+  volumeDriver?: string;
   publish?: string[];
   privileged?: boolean;
   readOnly?: boolean;
@@ -70,6 +74,9 @@ export function addCreateFlags(cmd: Command): Command {
       .option('--stop-signal <string>', 'Signal to stop the container')
       .option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container')
       .option('-v, --volume <list>', 'Bind mount a volume', collect)
+      .option('--mount <mount>', 'Attach a filesystem mount to the container', collect)
+      .option('--volumes-from <list>', 'Mount volumes from the specified container(s)', collect)
+      .option('--volume-driver <string>', 'Optional volume driver for the container')
       .option('-p, --publish <list>', "Publish a container's port(s) to the host", collect)
       .option('--privileged', 'Give extended privileges to this container')
       .option('--read-only', "Mount the container's root filesystem as read only")
@@ -122,6 +129,7 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
   }
   const { binds, volumes } = splitVolumes(flags.volume ?? []);
+  const mounts = (flags.mount ?? []).map(parseMountFlag);
   const { exposed, bindings } = parsePorts(flags.publish ?? []);
   const tmpfs: Record<string, string> = {};
   for (const t of flags.tmpfs ?? []) {
@@ -161,8 +169,8 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
       PortBindings: bindings,
       RestartPolicy: restartPolicy,
       AutoRemove: Boolean(flags.rm),
-      VolumeDriver: '',
-      VolumesFrom: null,
+      VolumeDriver: flags.volumeDriver ?? '',
+      VolumesFrom: flags.volumesFrom ?? null,
       ConsoleSize: consoleSize,
       CapAdd: flags.capAdd ?? null,
       CapDrop: flags.capDrop ?? null,
@@ -182,6 +190,7 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
       ReadonlyRootfs: Boolean(flags.readOnly),
       SecurityOpt: null,
       ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),
+      ...(mounts.length ? { Mounts: mounts } : {}),
       UTSMode: '',
       UsernsMode: '',
       ShmSize: 0,

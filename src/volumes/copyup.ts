@@ -1,0 +1,36 @@
+import { lstat, readdir } from 'node:fs/promises';
+import { entryComponents, joinInside, resolveInScope } from '../lib/safepath.ts';
+import { run } from '../os/exec.ts';
+
+async function isEmptyDir(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/**
+ * Docker's copy-up: a volume that is still empty when a container first mounts it over an image
+ * directory starts with that directory's content, ownership and modes (moby's
+ * CopyExistingContents). `rootfs` is the container's mounted root; `destination` is resolved inside
+ * it with symlinks kept in scope, so an image cannot make us copy from the host. `cp -a` keeps
+ * owners, modes, times, xattrs, symlinks and hardlinks, and applies the source directory's own
+ * owner and mode to the volume root. Returns whether anything was copied.
+ */
+export async function copyImageContent(rootfs: string, destination: string, volumeDir: string): Promise<boolean> {
+  if (!(await isEmptyDir(volumeDir))) return false;
+  const src = joinInside(rootfs, await resolveInScope(rootfs, entryComponents(destination)));
+  let st;
+  try {
+    st = await lstat(src);
+  } catch {
+    return false;
+  }
+  if (!st.isDirectory()) return false;
+  // Even an empty directory is copied: the volume root takes its owner and mode.
+  const hasContent = (await readdir(src)).length > 0;
+  await run('cp', ['-a', '--no-target-directory', '--', `${src}/.`, volumeDir]);
+  return hasContent;
+}
