@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { DEFAULT_CONFIG, type DaemonConfig } from '../daemon/config.ts';
 import { InvalidParameter } from '../lib/errors.ts';
 import { isLogLevel } from '../lib/logger.ts';
+import { validateLogConfig } from '../daemon/containers/logconfig.ts';
 
 export const USAGE = `Usage: berthd [OPTIONS]
 
@@ -21,6 +22,8 @@ Options:
       --cgroup-parent string     Parent cgroup for all containers (default "berth")
       --plugin-dir list          Look for volume plugins (NAME.sock, NAME.spec, NAME.json) here instead of
                                  /run/docker/plugins, /etc/docker/plugins and /usr/lib/docker/plugins
+      --log-driver string        Default driver for container logs ("json-file"|"none") (default "json-file")
+      --log-opt map              Default log driver options for containers (default map[])
       --tls                      Use TLS on tcp:// hosts; implied by --tlsverify
       --tlsverify                Use TLS and verify the remote (clients need a certificate signed by --tlscacert)
       --tlscacert string         Trust certs signed only by this CA (default "~/.docker/ca.pem")
@@ -44,6 +47,8 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
       'storage-driver': { type: 'string' },
       'cgroup-parent': { type: 'string' },
       'plugin-dir': { type: 'string', multiple: true },
+      'log-driver': { type: 'string' },
+      'log-opt': { type: 'string', multiple: true },
       tls: { type: 'boolean' },
       tlsverify: { type: 'boolean' },
       tlscacert: { type: 'string' },
@@ -67,8 +72,18 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
   const tls = tlsOn
     ? { verify: values.tlsverify ?? false, cacert: values.tlscacert ?? join(certDir, 'ca.pem'), cert: values.tlscert ?? join(certDir, 'cert.pem'), key: values.tlskey ?? join(certDir, 'key.pem') }
     : undefined;
+  const logOpts: Record<string, string> = {};
+  for (const kv of values['log-opt'] ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new InvalidParameter(`invalid key value pair format in log-opt: ${kv}`);
+    logOpts[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const logDriver = values['log-driver'] ?? 'json-file';
+  validateLogConfig({ Type: logDriver, Config: logOpts });
   return {
     tls,
+    logDriver,
+    logOpts,
     dataRoot: values['data-root'] ?? DEFAULT_CONFIG.dataRoot,
     execRoot,
     hosts: values.host && values.host.length > 0 ? values.host : DEFAULT_CONFIG.hosts,

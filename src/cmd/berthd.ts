@@ -107,6 +107,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     lifecycle: new Lifecycle(),
     locks: new KeyedLock(),
     restarts: new RestartManager(),
+    logDefaults: { Type: cfg.logDriver ?? 'json-file', Config: cfg.logOpts ?? {} },
     containersDir: paths.containers,
     bundlesDir: paths.bundles,
     cgroupParent: cfg.cgroupParent,

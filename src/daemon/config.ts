@@ -16,6 +16,9 @@ export interface DaemonConfig {
   pluginDirs: PluginDirs;
   /** TLS for tcp:// hosts (dockerd's --tls, --tlsverify, --tlscacert, --tlscert, --tlskey). */
   tls?: { verify: boolean; cacert: string; cert: string; key: string };
+  /** Default log driver and options of new containers (dockerd's --log-driver, --log-opt). */
+  logDriver?: string;
+  logOpts?: Record<string, string>;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {

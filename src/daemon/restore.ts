@@ -8,6 +8,7 @@ import { handleExit } from './containers/exit.ts';
 import { releaseRuntime } from './containers/release.ts';
 import { destroy } from './containers/remove.ts';
 import { isRunning, nowRfc3339Nano } from './containers/record.ts';
+import { outputSettings } from './containers/logconfig.ts';
 
 async function listDir(dir: string): Promise<string[]> {
   try {
@@ -64,9 +65,14 @@ export async function restore(deps: ContainerDeps): Promise<void> {
       if (isRunning(rec.state)) {
         if (exitCode !== undefined || !rt || rt.status === 'stopped') {
           await handleExit(deps, rec.id, { fallbackCode: 255 });
-        } else if (rt.status === 'paused') {
-          rec.state.status = 'paused';
-          deps.repo.save(rec);
+        } else {
+          if (rt.status === 'paused') {
+            rec.state.status = 'paused';
+            deps.repo.save(rec);
+          }
+          // Live: its log is rotated by berthd again.
+          const out = outputSettings(rec, containerPaths(deps, rec.id));
+          if (out.rotation) deps.runtime.resumeLogRotation(rec.id, out.path, out.rotation);
         }
         continue;
       }

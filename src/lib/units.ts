@@ -54,3 +54,12 @@ export function parseDuration(s: string): number {
   if (consumed !== s.length || consumed === 0) throw new InvalidParameter(`invalid duration: ${s}`);
   return total;
 }
+
+const DECIMAL: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
+
+/** go-units' FromHumanSize: decimal units ("10k" = 10000, "1.5MB"), as json-file's max-size. */
+export function fromHumanSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$/i.exec(s);
+  if (!m) throw new InvalidParameter(`invalid size: '${s}'`);
+  return Math.floor(parseFloat(m[1]) * DECIMAL[(m[2] ?? '').toLowerCase()]);
+}

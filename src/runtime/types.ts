@@ -36,6 +36,12 @@ export interface ReadLogOptions {
 }
 
 
+/** json-file's max-size / max-file: the monitor's log is rotated past `maxSize` bytes, keeping `maxFiles` files in all. */
+export interface LogRotation {
+  maxSize: number;
+  maxFiles: number;
+}
+
 export interface RuntimeCreateOptions {
   id: string;
   /** Bundle directory holding config.json (rootfs is referenced by absolute path from it). */
@@ -49,6 +55,10 @@ export interface RuntimeCreateOptions {
   stdinOnce?: boolean;
   /** Container name, for the monitor's own logs (default: id). */
   name?: string;
+  /** Rotate the log (json-file max-size/max-file). */
+  logRotation?: LogRotation;
+  /** The monitor's own bound on the log file: past it the file starts over (overrides the runtime's default). */
+  logSizeMax?: number;
 }
 
 export interface RuntimeState {
@@ -81,6 +91,8 @@ export interface ContainerRuntime {
   resize(id: string, height: number, width: number): Promise<void>;
   /** Entries of a container log the monitor wrote (tail, since/until, follow with drain-then-stop). */
   readLog(logPath: string, opts?: ReadLogOptions): AsyncIterable<LogEntry>;
+  /** Keep rotating a live container's log (after berthd restarted; `create` starts rotation itself). */
+  resumeLogRotation(id: string, logPath: string, rotation: LogRotation): void;
   /** Remove the monitor's files (exit files, sockets, state) of containers not in `known`. */
   cleanupOrphans(known: ReadonlySet<string>): Promise<void>;
   /** Live PID of the monitor process, if any. */

@@ -4,6 +4,7 @@ import { log } from '../../lib/logger.ts';
 import { containerPaths, type ContainerDeps } from './deps.ts';
 import { encodeEntry } from './logs.ts';
 import { isRunning } from './record.ts';
+import { outputSettings } from './logconfig.ts';
 
 export interface AttachOptions {
   stdin: boolean;
@@ -72,8 +73,10 @@ export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOp
         if (isRunning(rec.state)) await exit.catch(() => undefined);
         return;
       }
-      const entries = deps.runtime.readLog(containerPaths(deps, rec.id).logPath, {
-        since: opts.logs ? undefined : attachedAt,
+      const out = outputSettings(rec, containerPaths(deps, rec.id));
+      const entries = deps.runtime.readLog(out.path, {
+        // Without a log (driver none) there is nothing to replay.
+        since: opts.logs && out.readable ? undefined : attachedAt,
         follow: opts.stream,
         signal: abort.signal,
         drainSignal: drain.signal,

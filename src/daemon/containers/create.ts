@@ -10,6 +10,7 @@ import { writeEtcFiles } from './etcfiles.ts';
 import { initialState, nowRfc3339Nano, type ContainerRecord } from './record.ts';
 import { nameConflict } from './repo.ts';
 import { validateCreate, validateName } from './validate.ts';
+import { mergeLogConfig } from './logconfig.ts';
 
 function pickName(deps: ContainerDeps, requested: string | undefined): string {
   if (requested) {
@@ -32,12 +33,13 @@ function pickName(deps: ContainerDeps, requested: string | undefined): string {
  */
 export async function createContainer(deps: ContainerDeps, req: ContainerCreateRequest, requestedName?: string): Promise<ContainerCreateResponse> {
   validateCreate(req);
+  const logConfig = mergeLogConfig(req.HostConfig?.LogConfig, deps.logDefaults);
   const name = pickName(deps, requestedName);
   const image = await deps.images.resolve(req.Image);
   const id = randomId();
   const hostNetwork = req.HostConfig?.NetworkMode === 'host';
   const config = mergeConfig(req, image.config, id, hostNetwork ? hostname() : id.slice(0, 12));
-  const hostConfig = normalizeHostConfig(req.HostConfig, deps.runtimeName);
+  const hostConfig = { ...normalizeHostConfig(req.HostConfig, deps.runtimeName), LogConfig: logConfig };
   const paths = containerPaths(deps, id);
   const rec: ContainerRecord = {
     id,

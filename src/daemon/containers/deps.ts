@@ -10,6 +10,7 @@ import type { ContainerRecord } from './record.ts';
 import type { RestartManager } from './restartpolicy.ts';
 import type { ContainerConfig, HostConfig, MountPoint } from '../../types/docker.ts';
 import type { SpecMount } from '../../types/oci.ts';
+import type { LogConfig } from './logconfig.ts';
 
 /** The host operations the container services need (src/os implements them). */
 export interface ContainerHost {
@@ -56,6 +57,8 @@ export interface ContainerDeps {
   cgroupParent: string;
   runtimeName: string;
   storageDriver: string;
+  /** The daemon's default log driver and options (berthd --log-driver / --log-opt). */
+  logDefaults: LogConfig;
   /** Pending policy restarts and their backoff (issue 3). */
   restarts: RestartManager;
   /** Volumes, binds and tmpfs (absent in unit tests that need none). */

@@ -4,6 +4,7 @@ import type { LogEntry } from '../../runtime/types.ts';
 import { parseEventTime } from '../system/events.ts';
 import { containerPaths, type ContainerDeps } from './deps.ts';
 import { isRunning, type ContainerRecord } from './record.ts';
+import { assertReadable, logDetails, outputSettings } from './logconfig.ts';
 
 export interface LogsOptions {
   stdout: boolean;
@@ -40,6 +41,8 @@ export function untilExit(deps: ContainerDeps, rec: ContainerRecord, signal: Abo
 export function containerLogs(deps: ContainerDeps, ref: string, opts: LogsOptions): { tty: boolean; run: (write: (b: Buffer) => void | Promise<void>, signal: AbortSignal) => Promise<void> } {
   const rec = deps.repo.find(ref);
   if (!opts.stdout && !opts.stderr) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
+  const out = outputSettings(rec, containerPaths(deps, rec.id));
+  assertReadable(out);
   let tail: number | undefined;
   if (opts.tail !== 'all' && opts.tail !== '') {
     tail = Number(opts.tail);
@@ -48,16 +51,18 @@ export function containerLogs(deps: ContainerDeps, ref: string, opts: LogsOption
   const since = parseEventTime(opts.since && opts.since !== '0' ? opts.since : null);
   const until = parseEventTime(opts.until && opts.until !== '0' ? opts.until : null);
   const tty = rec.config.Tty;
+  // logs --details: the log's attributes before each line (dockerd prints the space even without any).
+  const details = opts.details ? Buffer.from(`${logDetails(rec)} `) : undefined;
   // `write` may return a promise (a slow client): it is awaited, so a big log is never buffered whole.
   const run = async (write: (b: Buffer) => void | Promise<void>, signal: AbortSignal): Promise<void> => {
     const follow = opts.follow && isRunning(rec.state) && until === undefined;
     // At the container's exit: read what is left in the file, then end.
     const drain = new AbortController();
     if (follow) void untilExit(deps, rec, signal).then(() => drain.abort());
-    const entries = deps.runtime.readLog(containerPaths(deps, rec.id).logPath, { tail, since, until, follow, signal, drainSignal: drain.signal });
+    const entries = deps.runtime.readLog(out.path, { tail, since, until, follow, signal, drainSignal: drain.signal });
     for await (const entry of entries) {
       if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
-      await write(encodeEntry(entry, tty, opts.timestamps));
+      await write(encodeEntry(details ? { ...entry, data: Buffer.concat([details, entry.data]) } : entry, tty, opts.timestamps));
     }
   };
   return { tty, run };

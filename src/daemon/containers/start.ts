@@ -11,6 +11,7 @@ import { processArgs } from './config.ts';
 import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
 import { nowRfc3339Nano, type ContainerRecord } from './record.ts';
 import { destroy } from './remove.ts';
+import { outputSettings } from './logconfig.ts';
 
 /** Exit code and error class dockerd gives a start failure (moby's translateContainerdStartErr). */
 function classifyStartError(err: unknown): { exitCode: number; error: Error } {
@@ -91,7 +92,10 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
     await writeFileAtomic(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
     mark('bundle');
     failpoint('container-start-before-runtime');
-    ({ pid } = await deps.runtime.create({ id: rec.id, name: rec.name, bundleDir: paths.bundleDir, logPath: paths.logPath, tty: rec.config.Tty, stdin: rec.config.OpenStdin, stdinOnce: rec.config.StdinOnce }));
+    const out = outputSettings(rec, paths);
+    // The `none` driver's buffer only serves attach: each run starts it empty.
+    if (!out.readable) await rm(out.path, { force: true });
+    ({ pid } = await deps.runtime.create({ id: rec.id, name: rec.name, bundleDir: paths.bundleDir, logPath: out.path, logRotation: out.rotation, logSizeMax: out.sizeMax, tty: rec.config.Tty, stdin: rec.config.OpenStdin, stdinOnce: rec.config.StdinOnce }));
     created = true;
     mark('created');
     await deps.lifecycle.runPreStartHooks(rec.id);

@@ -99,7 +99,7 @@ export function inspect(deps: ContainerDeps, rec: ContainerRecord): ContainerIns
     ResolvConfPath: paths.resolvConfPath,
     HostnamePath: paths.hostnamePath,
     HostsPath: paths.hostsPath,
-    LogPath: paths.logPath,
+    LogPath: rec.hostConfig.LogConfig?.Type === 'none' ? '' : paths.logPath,
     Name: `/${rec.name}`,
     RestartCount: rec.restartCount,
     Driver: deps.storageDriver,

@@ -56,7 +56,7 @@ export function systemInfo(cfg: DaemonConfig, counts: InfoCounts, extra: { id: s
     OomKillDisable: true,
     NGoroutines: 0,
     SystemTime: new Date().toISOString(),
-    LoggingDriver: 'k8s-file',
+    LoggingDriver: cfg.logDriver ?? 'json-file',
     CgroupDriver: 'cgroupfs',
     CgroupVersion: cgroupVersion(),
     NEventsListener: extra.eventListeners,

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SeqpacketSocket } from 'node-unix-socket';
-import type { ContainerRuntime, LogEntry, ReadLogOptions, RuntimeCreateOptions, RuntimeState } from '../types.ts';
+import type { ContainerRuntime, LogEntry, LogRotation, ReadLogOptions, RuntimeCreateOptions, RuntimeState } from '../types.ts';
+import { LogRotator, hardCap } from './logrotate.ts';
 import { readLog } from './logfile.ts';
 import { OciRuntimeCli, runtimeMessage } from '../oci/runc.ts';
 import { spawnDetached, pidAlive } from '../../os/spawn.ts';
@@ -72,6 +73,7 @@ export class ConmonRuntime implements ContainerRuntime {
   private readonly listeners = new Set<(id: string) => void>();
   private watcher?: FSWatcher;
   private readonly reported = new Set<string>();
+  private readonly rotators = new Map<string, LogRotator>();
   private dirsReady?: Promise<void>;
 
   constructor(opts: ConmonRuntimeOptions) {
@@ -128,7 +130,8 @@ export class ConmonRuntime implements ContainerRuntime {
       '--runtime-arg', '--root', '--runtime-arg', this.oci.root,
       '--runtime-arg', '--log-format=json', '--runtime-arg', `--log=${runtimeLog}`,
     ];
-    if (this.logSizeMax) args.push('--log-size-max', String(this.logSizeMax));
+    const sizeMax = opts.logSizeMax ?? (opts.logRotation ? hardCap(opts.logRotation) : this.logSizeMax);
+    if (sizeMax) args.push('--log-size-max', String(sizeMax));
     if (opts.tty) args.push('-t');
     if (opts.stdin) {
       args.push('-i');
@@ -171,6 +174,7 @@ export class ConmonRuntime implements ContainerRuntime {
     }
     // Reap conmon's first process (it exits once the monitor has double-forked).
     void child.exited;
+    if (opts.logRotation) this.resumeLogRotation(id, opts.logPath, opts.logRotation);
     return { pid: msg.data };
   }
 
@@ -195,11 +199,34 @@ export class ConmonRuntime implements ContainerRuntime {
     return this.oci.start(id);
   }
 
+  resumeLogRotation(id: string, logPath: string, rotation: LogRotation): void {
+    this.stopLogRotation(id);
+    const rotator = new LogRotator({ path: logPath, ...rotation, reopen: () => this.reopenLog(id) });
+    this.rotators.set(id, rotator);
+    rotator.start();
+  }
+
+  private stopLogRotation(id: string): void {
+    this.rotators.get(id)?.stop();
+    this.rotators.delete(id);
+  }
+
+  /** Ask conmon to reopen the container's log file (ctl message 2). */
+  async reopenLog(id: string): Promise<void> {
+    const fh = await openFile(join(this.socketDir, id, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      await fh.write('2 0 0\n');
+    } finally {
+      await fh.close();
+    }
+  }
+
   kill(id: string, signal: string | number, all = false): Promise<void> {
     return this.oci.kill(id, signal, all);
   }
 
   async delete(id: string, force = false): Promise<void> {
+    this.stopLogRotation(id);
     // No `runc state` first (one spawn less on the --rm path): runc refuses a live container itself.
     try {
       await this.oci.delete(id, force);
@@ -265,6 +292,7 @@ export class ConmonRuntime implements ContainerRuntime {
     }
     if (this.reported.has(id)) return;
     this.reported.add(id);
+    this.stopLogRotation(id);
     for (const l of [...this.listeners]) {
       try {
         l(id);

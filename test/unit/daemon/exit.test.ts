@@ -44,6 +44,7 @@ function setup() {
     lifecycle: new Lifecycle(),
     locks: new KeyedLock(),
     restarts: new RestartManager(),
+    logDefaults: { Type: 'json-file', Config: {} },
     containersDir: join(dir, 'containers'),
     bundlesDir: join(dir, 'bundles'),
     cgroupParent: 'berth-unit',

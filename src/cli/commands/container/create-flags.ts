@@ -3,8 +3,8 @@
 // request; we do the same with the same texts. The body is the full struct the docker CLI sends.
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { parseBytes } from '../../../lib/units.ts';
-import type { ContainerCreateRequest, RestartPolicy } from '../../../types/docker.ts';
+import { parseBytes, parseDuration } from '../../../lib/units.ts';
+import type { ContainerCreateRequest, HealthConfig, RestartPolicy } from '../../../types/docker.ts';
 import { collect } from '../../command.ts';
 import { CliError, invalidFlag, type CliIO } from '../../context.ts';
 import { parseMountFlag } from './mount-flag.ts';
@@ -46,6 +46,15 @@ export interface CreateFlags {
   tmpfs?: string[];
   platform?: string;
   rm?: boolean;
+  logDriver?: string;
+  logOpt?: string[];
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  healthStartInterval?: string;
+  healthcheck?: boolean;
 }
 
 export function addCreateFlags(cmd: Command): Command {
@@ -88,6 +97,15 @@ export function addCreateFlags(cmd: Command): Command {
       .option('--tmpfs <list>', 'Mount a tmpfs directory', collect)
       .option('--platform <string>', 'Set platform if server is multi-platform capable')
       .option('--rm', 'Automatically remove the container and its associated anonymous volumes when it exits')
+      .option('--log-driver <string>', 'Logging driver for the container')
+      .option('--log-opt <list>', 'Log driver options', collect)
+      .option('--health-cmd <string>', 'Command to run to check health')
+      .option('--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)')
+      .option('--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)')
+      .option('--health-retries <int>', 'Consecutive failures needed to report unhealthy')
+      .option('--health-start-period <duration>', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)')
+      .option('--health-start-interval <duration>', 'Time between running the check during the start period (ms|s|m|h) (default 0s)')
+      .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK')
       // everything after IMAGE belongs to the container's command
       .passThroughOptions()
   );
@@ -136,6 +154,8 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
     const colon = t.indexOf(':');
     tmpfs[colon < 0 ? t : t.slice(0, colon)] = colon < 0 ? '' : t.slice(colon + 1);
   }
+  const logConfig = parseLogFlags(flags);
+  const healthcheck = parseHealthFlags(flags);
   const tty = Boolean(flags.tty);
   const interactive = Boolean(flags.interactive);
   const consoleSize: [number, number] = tty && io.stdout.isTTY ? [io.stdout.rows ?? 0, io.stdout.columns ?? 0] : [0, 0];
@@ -153,6 +173,7 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
     StdinOnce: interactive && !detach,
     Env: env.length ? env : null,
     Cmd: command.length ? command : null,
+    ...(healthcheck ? { Healthcheck: healthcheck } : {}),
     Image: image,
     Volumes: volumes,
     WorkingDir: flags.workdir ?? '',
@@ -164,7 +185,7 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
     HostConfig: {
       Binds: binds.length ? binds : null,
       ContainerIDFile: '',
-      LogConfig: { Type: '', Config: {} },
+      LogConfig: logConfig,
       NetworkMode: network,
       PortBindings: bindings,
       RestartPolicy: restartPolicy,
@@ -238,6 +259,52 @@ function zeroEndpoint(): Record<string, unknown> {
     GlobalIPv6PrefixLen: 0,
     DNSNames: null,
   };
+}
+
+/** --log-driver / --log-opt as the docker CLI sends them (`k` without `=` is an empty value). */
+function parseLogFlags(flags: CreateFlags): { Type: string; Config: Record<string, string> } {
+  const config: Record<string, string> = {};
+  for (const kv of flags.logOpt ?? []) {
+    const eq = kv.indexOf('=');
+    config[eq < 0 ? kv : kv.slice(0, eq)] = eq < 0 ? '' : kv.slice(eq + 1);
+  }
+  const type = flags.logDriver ?? '';
+  if (type === 'none' && (flags.logOpt ?? []).length > 0) throw new CliError(`berth: invalid logging opts for driver ${type}.`, { exitCode: 125, hint: true });
+  return { Type: type, Config: config };
+}
+
+/** The --health-* flags (durations in ns), or --no-healthcheck (`["NONE"]`), as the docker CLI builds them. */
+function parseHealthFlags(flags: CreateFlags): HealthConfig | undefined {
+  const dur = (v: string | undefined, flag: string): number => {
+    if (v === undefined) return 0;
+    try {
+      return Math.round(parseDuration(v) * 1e6);
+    } catch {
+      throw invalidFlag(v, flag, `time: invalid duration "${v}"`);
+    }
+  };
+  const interval = dur(flags.healthInterval, '--health-interval');
+  const timeout = dur(flags.healthTimeout, '--health-timeout');
+  const startPeriod = dur(flags.healthStartPeriod, '--health-start-period');
+  const startInterval = dur(flags.healthStartInterval, '--health-start-interval');
+  const retries = flags.healthRetries !== undefined ? intFlag(flags.healthRetries, '--health-retries') : 0;
+  const cmd = flags.healthCmd ?? '';
+  const have = cmd !== '' || interval !== 0 || timeout !== 0 || startPeriod !== 0 || retries !== 0 || startInterval !== 0;
+  // commander's --no-healthcheck sets healthcheck=false
+  if (flags.healthcheck === false) {
+    if (have) throw new CliError('berth: --no-healthcheck conflicts with --health-* options.', { exitCode: 125, hint: true });
+    return { Test: ['NONE'] };
+  }
+  if (!have) return undefined;
+  const negative = (v: number, flag: string): void => {
+    if (v < 0) throw new CliError(`berth: ${flag} cannot be negative.`, { exitCode: 125, hint: true });
+  };
+  negative(interval, '--health-interval');
+  negative(timeout, '--health-timeout');
+  negative(retries, '--health-retries');
+  negative(startPeriod, '--health-start-period');
+  negative(startInterval, '--health-start-interval');
+  return { Test: cmd ? ['CMD-SHELL', cmd] : null, Interval: interval, Timeout: timeout, StartPeriod: startPeriod, StartInterval: startInterval, Retries: retries };
 }
 
 function bytesFlag(value: string, flag: string): number {
