@@ -8,6 +8,7 @@ import type { CommandModule } from './command.ts';
 import { CliContext, CliError, ExitStatus, describeError, type CliIO } from './context.ts';
 
 type Group = 'container' | 'image' | 'system' | 'volume';
+type Group = 'container' | 'image' | 'system' | 'builder';
 
 interface Entry {
   group: Group | undefined;
@@ -40,6 +41,8 @@ const ENTRIES: Entry[] = [
   { group: 'image', name: 'tag', top: ['tag'], summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: () => import('./commands/image/tag.ts') },
   { group: 'image', name: 'rm', aliases: ['remove'], top: ['rmi'], summary: 'Remove one or more images', load: () => import('./commands/image/rm.ts') },
   { group: 'image', name: 'history', top: ['history'], summary: 'Show the history of an image', load: () => import('./commands/image/history.ts') },
+  { group: 'image', name: 'build', top: ['build'], summary: 'Build an image from a Dockerfile', load: () => import('./commands/image/build.ts') },
+  { group: 'builder', name: 'prune', summary: 'Remove build cache', load: () => import('./commands/builder/prune.ts') },
   { group: 'image', name: 'inspect', summary: 'Display detailed information on one or more images', load: () => import('./commands/image/inspect.ts') },
   { group: 'volume', name: 'create', summary: 'Create a volume', load: () => import('./commands/volume/create.ts') },
   { group: 'volume', name: 'ls', aliases: ['list'], summary: 'List volumes', load: () => import('./commands/volume/ls.ts') },
@@ -57,6 +60,7 @@ const GROUP_SUMMARY: Record<Group, string> = {
   image: 'Manage images',
   system: 'Manage berth',
   volume: 'Manage volumes',
+  builder: 'Manage builds',
 };
 
 /** Global options that take a value; needed to find the command word without parsing everything. */

@@ -1,4 +1,5 @@
 // EngineClient: the typed Docker Engine API client shared by the CLI, compose and the tests.
+import { BuildApi } from './build.ts';
 import { ContainersApi } from './containers.ts';
 import { ContainerFilesApi } from './container-files.ts';
 import { ImagesApi } from './images.ts';
@@ -16,6 +17,7 @@ export class EngineClient {
   readonly images: ImagesApi;
   readonly system: SystemApi;
   readonly volumes: VolumesApi;
+  readonly build: BuildApi;
 
   constructor(options: TransportOptions = {}) {
     this.transport = new Transport(options);
@@ -24,6 +26,7 @@ export class EngineClient {
     this.images = new ImagesApi(this.transport);
     this.system = new SystemApi(this.transport);
     this.volumes = new VolumesApi(this.transport);
+    this.build = new BuildApi(this.transport);
   }
 
   get host(): string {

@@ -38,6 +38,8 @@ import { registerSystemRoutes } from '../server/routes/system.ts';
 import { registerContainerRoutes } from '../server/routes/containers.ts';
 import { registerImageRoutes } from '../server/routes/images.ts';
 import { registerContainerFileRoutes } from '../server/routes/container-files.ts';
+import { registerBuildRoutes } from '../server/routes/build.ts';
+import { BuildCache } from '../builder/cache.ts';
 import { isRunning } from '../daemon/containers/record.ts';
 import { VolumeStore } from '../volumes/store.ts';
 import { LocalDriver } from '../volumes/local/local.ts';
@@ -141,7 +143,12 @@ async function main(cfg: DaemonConfig): Promise<void> {
   registerContainerRoutes(router, containers);
   registerContainerFileRoutes(router, { ...containers, content, imageStore: images });
   registerVolumeRoutes(router, volumeDeps);
-  registerImageRoutes(router, { db, content, snapshots, images, events, containersUsingImage: (id) => repo.usingImage(id).map((r) => ({ id: r.id, running: isRunning(r.state) })) });
+  const imageDeps = { db, content, snapshots, images, events, containersUsingImage: (id: string) => repo.usingImage(id).map((r) => ({ id: r.id, running: isRunning(r.state) })) };
+  registerImageRoutes(router, imageDeps);
+  // Build contexts left by a crash are garbage; RUN containers of a crashed build are ordinary
+  // containers, which restore handles.
+  rmSync(paths.builds, { recursive: true, force: true });
+  registerBuildRoutes(router, { images: imageDeps, containers, cache: new BuildCache(db, (id) => images.get(id) !== undefined), buildsDir: paths.builds });
 
   // UNIX sockets are plain HTTP; tcp:// hosts use TLS when --tls/--tlsverify say so.
   const servers: Server[] = [];

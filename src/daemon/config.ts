@@ -42,6 +42,8 @@ export function daemonPaths(cfg: DaemonConfig) {
     snapshots: join(cfg.dataRoot, 'snapshots'),
     volumes: join(cfg.dataRoot, 'volumes'),
     containers: join(cfg.dataRoot, 'containers'),
+    /** Build contexts being unpacked (issue 4); anything here at startup is a crash's leftover. */
+    builds: join(cfg.dataRoot, 'builds'),
     lock: join(cfg.dataRoot, 'berthd.lock'),
     bundles: join(cfg.execRoot, 'containers'),
     runtimeRoot: join(cfg.execRoot, 'runc'),

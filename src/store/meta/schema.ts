@@ -71,4 +71,18 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // Issue 4: the builder's layer cache. A step's result (an image) keyed by its parent image and
+  // the step's key (instruction after substitution, input checksums); survives restarts.
+  `
+  CREATE TABLE build_cache (
+    parent TEXT NOT NULL,             -- the image the step ran on ('' for FROM scratch)
+    key TEXT NOT NULL,                -- sha256 of the step: instruction text, build args, input checksums
+    image_id TEXT NOT NULL,           -- the step's resulting image
+    description TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,
+    last_used INTEGER NOT NULL,
+    PRIMARY KEY (parent, key)
+  );
+  CREATE INDEX build_cache_by_image ON build_cache(image_id);
+  `,
 ];

@@ -1,0 +1,69 @@
+// The layer cache: a build step's result image, keyed by the image it ran on and the step's key
+// (the instruction after substitution, the build arguments it sees, the checksums of its inputs).
+// Rows live in SQLite, so the cache survives berthd restarts; a row whose image was deleted is a miss.
+import { sha256 } from '../lib/digest.ts';
+import type { MetaDb } from '../store/meta/db.ts';
+
+export interface CacheRow {
+  parent: string;
+  key: string;
+  image_id: string;
+  description: string;
+  created: number;
+  last_used: number;
+}
+
+/** The step key: a digest over its parts, in order. */
+export function stepKey(parts: readonly string[]): string {
+  return sha256(JSON.stringify(parts));
+}
+
+export class BuildCache {
+  private readonly db: MetaDb;
+  private readonly imageExists: (id: string) => boolean;
+
+  constructor(db: MetaDb, imageExists: (id: string) => boolean) {
+    this.db = db;
+    this.imageExists = imageExists;
+  }
+
+  /** The cached result of a step, if any (and its image still exists). */
+  lookup(parent: string, key: string, now = Date.now()): string | undefined {
+    const row = this.db.get<CacheRow>('SELECT * FROM build_cache WHERE parent = ? AND key = ?', parent, key);
+    if (!row) return undefined;
+    if (!this.imageExists(row.image_id)) {
+      this.db.tx(() => this.db.run('DELETE FROM build_cache WHERE parent = ? AND key = ?', parent, key));
+      return undefined;
+    }
+    this.db.tx(() => this.db.run('UPDATE build_cache SET last_used = ? WHERE parent = ? AND key = ?', now, parent, key));
+    return row.image_id;
+  }
+
+  put(parent: string, key: string, imageId: string, description: string, now = Date.now()): void {
+    this.db.tx(() =>
+      this.db.run(
+        `INSERT INTO build_cache (parent, key, image_id, description, created, last_used) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(parent, key) DO UPDATE SET image_id = excluded.image_id, description = excluded.description, last_used = excluded.last_used`,
+        parent,
+        key,
+        imageId,
+        description,
+        now,
+        now,
+      ),
+    );
+  }
+
+  all(): CacheRow[] {
+    return this.db.all<CacheRow>('SELECT * FROM build_cache ORDER BY created');
+  }
+
+  /** Forget every row (or those `filter` selects); returns the rows removed. */
+  clear(filter: (row: CacheRow) => boolean = () => true): CacheRow[] {
+    return this.db.tx(() => {
+      const rows = this.all().filter(filter);
+      for (const r of rows) this.db.run('DELETE FROM build_cache WHERE parent = ? AND key = ?', r.parent, r.key);
+      return rows;
+    });
+  }
+}

@@ -1,0 +1,35 @@
+// What the builder needs to execute RUN: a container on an image, through the same path as
+// `docker run` (the daemon implements this with its container services), and the container's
+// filesystem changes as a layer tar.
+import type { Readable } from 'node:stream';
+
+/** Resource and network settings of RUN containers (the build's query parameters). */
+export interface RunHostConfig {
+  NetworkMode?: string;
+  Memory?: number;
+  MemorySwap?: number;
+  CpuShares?: number;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  ShmSize?: number;
+}
+
+export interface RunSpec {
+  imageId: string;
+  cmd: string[];
+  env: string[];
+  user: string;
+  workdir: string;
+  hostConfig: RunHostConfig;
+}
+
+export interface StepRunner {
+  /** Create the container (reported through `onCreated`), start it, stream its output, wait for the exit. */
+  run(spec: RunSpec, hooks: { onCreated: (id: string) => void; onOutput: (chunk: Buffer) => void }): Promise<{ id: string; exitCode: number }>;
+  /** The container's changes to its image as a layer tar (times clamped to `epoch` when given). */
+  diff(id: string, epoch?: number): Promise<Readable>;
+  /** Remove the container and everything it holds (mounts, snapshot, files). */
+  remove(id: string): Promise<void>;
+}

@@ -1,0 +1,139 @@
+// POST /build (the classic builder protocol): unpack the context, apply .dockerignore, run the
+// Dockerfile, tag the result; progress as Docker's JSON message stream.
+import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { runBuild, BuildStepError, type BuilderDeps } from '../../builder/dockerfile/evaluator.ts';
+import { applyIgnore, extractContext } from '../../builder/context/extract.ts';
+import type { RunHostConfig } from '../../builder/runner.ts';
+import { dockerignoreMatcher, parseDockerignore } from '../../lib/dockerignore.ts';
+import { shortId } from '../../lib/digest.ts';
+import { InvalidParameter, errorMessage } from '../../lib/errors.ts';
+import { entryComponents, joinInside, resolveInScope } from '../../lib/safepath.ts';
+import { familiar, formatReference, parseNormalizedNamed, withDefaultTag } from '../../store/images/reference.ts';
+import type { JSONMessage } from '../../types/docker.ts';
+import { publishImageEvent } from '../images/deps.ts';
+import type { BuildServiceDeps } from './deps.ts';
+import { fetchForAdd } from './fetch.ts';
+import { ContainerStepRunner } from './runner.ts';
+
+export interface BuildParams {
+  /** `t`, as the client sent them. */
+  tags: string[];
+  /** Path of the Dockerfile inside the context. */
+  dockerfile?: string;
+  buildArgs: Record<string, string | null>;
+  labels: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  quiet: boolean;
+  hostConfig: RunHostConfig;
+  platform?: string;
+}
+
+export interface BuildOutput {
+  write(message: JSONMessage): void;
+  /** Whether anything was written (after that, errors go in-band). */
+  readonly started: boolean;
+}
+
+/** Normalized references for the `t` parameters; throws InvalidParameter (before the stream starts). */
+export function buildTargets(tags: readonly string[]): string[] {
+  return tags.map((t) => {
+    const ref = parseNormalizedNamed(t);
+    if (ref.digest !== undefined) throw new InvalidParameter(`invalid reference format: cannot tag with a digest: ${t}`);
+    return formatReference(withDefaultTag(ref));
+  });
+}
+
+function parsePlatform(p: string | undefined): { os: string; architecture: string } | undefined {
+  if (!p) return undefined;
+  const [os, architecture] = p.split('/');
+  if (os !== 'linux' || (architecture && architecture !== 'amd64')) throw new InvalidParameter(`platform ${p} is not supported: this berthd builds linux/amd64 only`);
+  return { os: 'linux', architecture: 'amd64' };
+}
+
+function sourceDateEpoch(args: Record<string, string | null>): number | undefined {
+  const v = args.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === null || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new InvalidParameter(`invalid SOURCE_DATE_EPOCH: ${v}`);
+  return Number(v);
+}
+
+async function readDockerfile(ctxDir: string, name: string | undefined): Promise<{ text: string; rel: string }> {
+  const candidates = name ? [name] : ['Dockerfile', 'dockerfile'];
+  for (const c of candidates) {
+    let parts: string[];
+    try {
+      parts = await resolveInScope(ctxDir, entryComponents(c));
+    } catch {
+      continue;
+    }
+    const path = joinInside(ctxDir, parts);
+    const st = await lstat(path).catch(() => undefined);
+    if (st?.isFile()) return { text: await readFile(path, 'utf8'), rel: parts.join('/') };
+  }
+  throw new InvalidParameter(`Cannot locate specified Dockerfile: ${name ?? 'Dockerfile'}`);
+}
+
+/**
+ * Build an image. Errors before any output are thrown (the route answers with an HTTP error);
+ * after that they are written in-band as `errorDetail` and the promise resolves undefined.
+ */
+export async function buildImage(deps: BuildServiceDeps, params: BuildParams, body: Readable, out: BuildOutput): Promise<string | undefined> {
+  const refs = buildTargets(params.tags);
+  const platform = parsePlatform(params.platform);
+  const epoch = sourceDateEpoch(params.buildArgs);
+  await mkdir(deps.buildsDir, { recursive: true, mode: 0o700 });
+  const dir = await mkdtemp(join(deps.buildsDir, 'build-'));
+  const quietBuffer: string[] = [];
+  const stream = (text: string): void => {
+    if (params.quiet) quietBuffer.push(text);
+    else out.write({ stream: text });
+  };
+  try {
+    const ctxDir = join(dir, 'context');
+    await mkdir(ctxDir, { mode: 0o755 });
+    await extractContext(body, ctxDir);
+    const df = await readDockerfile(ctxDir, params.dockerfile);
+    const ignoreFile = await lstat(join(ctxDir, '.dockerignore')).catch(() => undefined);
+    if (ignoreFile?.isFile()) {
+      const patterns = parseDockerignore(await readFile(join(ctxDir, '.dockerignore'), 'utf8'));
+      await applyIgnore(ctxDir, dockerignoreMatcher(patterns, [df.rel, '.dockerignore']));
+    }
+    const { images, containers } = deps;
+    const builderDeps: BuilderDeps = {
+      content: images.content,
+      images: images.images,
+      snapshots: images.snapshots,
+      cache: deps.cache,
+      runner: new ContainerStepRunner({ containers, diffContainer: deps.diffContainer }),
+      fetchUrl: fetchForAdd,
+    };
+    const result = await runBuild(
+      builderDeps,
+      df.text,
+      { contextDir: ctxDir, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
+      { stream },
+    );
+    if (result.unusedArgs.length > 0) stream(`[Warning] One or more build-args [${result.unusedArgs.join(' ')}] were not consumed\n`);
+    out.write({ aux: { ID: result.imageId } });
+    if (params.quiet) out.write({ stream: `${result.imageId}\n` });
+    else stream(`Successfully built ${shortId(result.imageId)}\n`);
+    for (const ref of refs) {
+      images.images.tag(result.imageId, ref);
+      publishImageEvent(images, result.imageId, 'tag', familiar(ref));
+      stream(`Successfully tagged ${familiar(ref)}\n`);
+    }
+    return result.imageId;
+  } catch (err) {
+    if (!out.started && !(err instanceof BuildStepError)) throw err;
+    if (params.quiet) for (const t of quietBuffer) out.write({ stream: t });
+    const message = errorMessage(err);
+    const code = err instanceof BuildStepError ? err.code : undefined;
+    out.write({ errorDetail: code !== undefined ? { code, message } : { message }, error: message });
+    return undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

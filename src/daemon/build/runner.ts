@@ -1,0 +1,68 @@
+// RUN steps through the container services: the same create/start/wait/remove path as
+// `docker run`, with the output read from conmon's log as it is written.
+import type { Readable } from 'node:stream';
+import { NotImplemented, errorMessage } from '../../lib/errors.ts';
+import type { RunSpec, StepRunner } from '../../builder/runner.ts';
+import { BuildStepError } from '../../builder/dockerfile/evaluator.ts';
+import { createContainer } from '../containers/create.ts';
+import { containerPaths, type ContainerDeps } from '../containers/deps.ts';
+import { removeContainer } from '../containers/remove.ts';
+import { startContainer } from '../containers/start.ts';
+import { prepareWait } from '../containers/wait.ts';
+
+export interface StepRunnerDeps {
+  containers: ContainerDeps;
+  /** The layer tar of a container's changes (its snapshot's upper directory). */
+  diffContainer?: (id: string, epoch?: number) => Promise<Readable>;
+}
+
+export class ContainerStepRunner implements StepRunner {
+  private readonly deps: StepRunnerDeps;
+  constructor(deps: StepRunnerDeps) {
+    this.deps = deps;
+  }
+
+  async run(spec: RunSpec, hooks: { onCreated: (id: string) => void; onOutput: (chunk: Buffer) => void }): Promise<{ id: string; exitCode: number }> {
+    const c = this.deps.containers;
+    const { Id: id } = await createContainer(c, {
+      Image: spec.imageId,
+      Cmd: spec.cmd,
+      // RUN ignores the image's ENTRYPOINT.
+      Entrypoint: [''],
+      Env: spec.env,
+      User: spec.user,
+      WorkingDir: spec.workdir,
+      AttachStdout: true,
+      AttachStderr: true,
+      HostConfig: { ...spec.hostConfig },
+    });
+    hooks.onCreated(id);
+    const abort = new AbortController();
+    const drain = new AbortController();
+    try {
+      const wait = prepareWait(c, id, 'next-exit', abort.signal);
+      try {
+        await startContainer(c, id);
+      } catch (err) {
+        throw new BuildStepError(`failed to run: ${errorMessage(err)}`, 127);
+      }
+      const exited = wait();
+      void exited.finally(() => drain.abort()).catch(() => undefined);
+      const entries = c.runtime.readLog(containerPaths(c, id).logPath, { follow: true, signal: abort.signal, drainSignal: drain.signal });
+      for await (const entry of entries) hooks.onOutput(entry.data);
+      const { StatusCode } = await exited;
+      return { id, exitCode: StatusCode };
+    } finally {
+      abort.abort();
+    }
+  }
+
+  async diff(id: string, epoch?: number): Promise<Readable> {
+    if (!this.deps.diffContainer) throw new NotImplemented('RUN layers need the container diff, which this berthd does not have yet');
+    return this.deps.diffContainer(id, epoch);
+  }
+
+  async remove(id: string): Promise<void> {
+    await removeContainer(this.deps.containers, id, { force: true, removeVolumes: true });
+  }
+}
