@@ -1,7 +1,8 @@
 // What the builder needs to execute RUN: a container on an image, through the same path as
 // `docker run` (the daemon implements this with its container services), and the container's
 // filesystem changes as a layer tar.
-import type { Readable } from 'node:stream';
+import type { ImageRecord } from '../store/images/types.ts';
+import type { ImageRunConfig } from '../types/oci.ts';
 
 /** Resource and network settings of RUN containers (the build's query parameters). */
 export interface RunHostConfig {
@@ -28,8 +29,11 @@ export interface RunSpec {
 export interface StepRunner {
   /** Create the container (reported through `onCreated`), start it, stream its output, wait for the exit. */
   run(spec: RunSpec, hooks: { onCreated: (id: string) => void; onOutput: (chunk: Buffer) => void }): Promise<{ id: string; exitCode: number }>;
-  /** The container's changes to its image as a layer tar (times clamped to `epoch` when given). */
-  diff(id: string, epoch?: number): Promise<Readable>;
+  /**
+   * Commit the (exited) container's changes as a new image on `parent`: one layer, `config` as its
+   * run config, a history entry. The container's snapshot becomes the layer (it is consumed).
+   */
+  commit(id: string, opts: { parent: ImageRecord; config: ImageRunConfig; createdBy: string; sourceDateEpoch?: number; now: Date }): Promise<ImageRecord>;
   /** Remove the container and everything it holds (mounts, snapshot, files). */
   remove(id: string): Promise<void>;
 }

@@ -7,8 +7,7 @@ import type { ClientTlsOptions } from '../client/transport.ts';
 import type { CommandModule } from './command.ts';
 import { CliContext, CliError, ExitStatus, describeError, type CliIO } from './context.ts';
 
-type Group = 'container' | 'image' | 'system' | 'volume';
-type Group = 'container' | 'image' | 'system' | 'builder';
+type Group = 'container' | 'image' | 'system' | 'volume' | 'builder';
 
 interface Entry {
   group: Group | undefined;

@@ -35,8 +35,7 @@ WORKDIR $APP_HOME
 RUN mkdir -p data && echo built > data/marker
 RUN echo "step five" > five.txt
 COPY conf/settings.txt ./settings.txt
-COPY --chmod=750 bin/tool.sh /usr/local/bin/tool
-RUN chown -R nobody data
+COPY --chmod=755 bin/tool.sh /usr/local/bin/tool
 USER nobody
 ENTRYPOINT ["sh", "-c"]
 `;
@@ -47,7 +46,7 @@ function tenStepContext(name: string): string {
   return context(name, {
     Dockerfile: TEN,
     'conf/settings.txt': 'setting=1\n',
-    'bin/tool.sh': { data: '#!/bin/sh\necho tool ran\n', mode: 0o755 },
+    'bin/tool.sh': { data: '#!/bin/sh\necho tool ran\n', mode: 0o600 },
   });
 }
 
@@ -63,7 +62,7 @@ const stepsUsingCache = (out: string): number[] => {
 };
 const builtId = (out: string): string => /Successfully built ([a-f0-9]{12})/.exec(out)?.[1] ?? '';
 
-const EXPECTED_RUN = 'hello\n/app\n65534\nbuilt\nstep five\nsetting=1\n750\ntool ran\n';
+const EXPECTED_RUN = 'hello\n/app\n65534\nbuilt\nstep five\nsetting=1\n755\ntool ran\n';
 
 test('a 10-step Dockerfile builds with the docker CLI; the image shows every step', async () => {
   const dir = tenStepContext('ten-docker');
@@ -81,7 +80,15 @@ test('a 10-step Dockerfile builds with the docker CLI; the image shows every ste
   const history = await docker(daemon(), ['history', '--format', '{{.CreatedBy}}', 'ten:docker']);
   assert.match(history.stdout, /echo "step five" > five.txt/);
   const inspect = await docker(daemon(), ['image', 'inspect', '--format', '{{json .Config.Entrypoint}} {{.Config.User}} {{len .RootFS.Layers}}', 'ten:docker']);
-  assert.equal(inspect.stdout.trim(), '["sh","-c"] nobody 7');
+  assert.equal(inspect.stdout.trim(), '["sh","-c"] nobody 6');
+
+  // The same with berth's CLI (a fresh context: no cache shared).
+  const b = await berth(daemon(), ['build', '--no-cache', '-t', 'ten:berth', tenStepContext('ten-berth')], LONG);
+  assert.equal(b.code, 0, b.stdout + b.stderr);
+  assert.match(b.stdout, /Step 10\/10 : CMD/);
+  const brun = await berth(daemon(), ['run', '--rm', 'ten:berth']);
+  assert.equal(brun.code, 0, brun.stderr);
+  assert.equal(brun.stdout, EXPECTED_RUN);
 });
 
 test('rebuild without changes: every step is a cache hit and the ID is identical; touching step 6 input rebuilds 6-10', async () => {
@@ -145,13 +152,13 @@ test('berth build from stdin: a Dockerfile, and a context tar', async () => {
 test('multi-stage: the final stage copies a binary from a builder stage; --target stops at a stage; unused stages are skipped', async () => {
   const dir = context('multi', {
     Dockerfile: `FROM busybox AS builder
-RUN mkdir /out && cp /bin/busybox /out/hello && echo built-in-builder > /out/stamp
+RUN mkdir /out && cp /bin/busybox /out/busybox && echo built-in-builder > /out/stamp
 FROM busybox AS unused
 RUN exit 99
 FROM scratch
-COPY --from=builder /out/hello /hello
+COPY --from=builder /out/busybox /busybox
 COPY --from=0 /out/stamp /stamp
-ENTRYPOINT ["/hello", "cat", "/stamp"]
+ENTRYPOINT ["/busybox", "cat", "/stamp"]
 `,
   });
   const r = await docker(daemon(), ['build', '-t', 'multi:final', dir], LONG);

@@ -280,24 +280,19 @@ const run: Dispatcher = async (b, st, ins) => {
   const { env: argEnv, keyed } = runArgs(b, st);
   const prefix = keyed.length > 0 ? `|${keyed.length} ${keyed.join(' ')} ` : '';
   let ctrId: string | undefined;
-  const removeContainer = async (): Promise<void> => {
-    if (ctrId === undefined) return;
-    const id = ctrId;
-    ctrId = undefined;
-    await b.deps.runner.remove(id);
-    b.say(`Removing intermediate container ${shortId(id)}\n`);
-  };
+  const createdBy = prefix + command.join(' ');
   try {
     await b.commitStep(st, {
       keyParts: ['RUN', JSON.stringify(command), ...keyed, network ?? ''],
-      createdBy: prefix + command.join(' '),
-      makeLayer: async () => {
-        if (!st.image) throw new BuildStepError(`The command '${command.join(' ')}' cannot run: the image has no filesystem (FROM scratch)`, 1);
-        const rc = st.config.config ?? {};
+      createdBy,
+      makeImage: async (cfg) => {
+        const parent = st.image;
+        if (!parent) throw new BuildStepError(`The command '${command.join(' ')}' cannot run: the image has no filesystem (FROM scratch)`, 1);
+        const rc = cfg.config ?? {};
         const hostConfig = { ...b.req.hostConfig };
         if (network !== undefined && network !== 'default') hostConfig.NetworkMode = network;
         const result = await b.deps.runner.run(
-          { imageId: st.image.id, cmd: command, env: [...(rc.Env ?? []), ...argEnv], user: rc.User ?? '', workdir: rc.WorkingDir ?? '', hostConfig },
+          { imageId: parent.id, cmd: command, env: [...(rc.Env ?? []), ...argEnv], user: rc.User ?? '', workdir: rc.WorkingDir ?? '', hostConfig },
           {
             onCreated: (id) => {
               ctrId = id;
@@ -310,18 +305,16 @@ const run: Dispatcher = async (b, st, ins) => {
         if (result.exitCode !== 0) {
           throw new BuildStepError(`The command '${command.join(' ')}' returned a non-zero code: ${result.exitCode}`, result.exitCode);
         }
-        return b.deps.runner.diff(result.id, b.req.sourceDateEpoch);
+        const image = await b.deps.runner.commit(result.id, { parent, config: rc, createdBy, sourceDateEpoch: b.req.sourceDateEpoch, now: b.now() });
+        ctrId = undefined;
+        await b.deps.runner.remove(result.id);
+        b.say(`Removing intermediate container ${shortId(result.id)}\n`);
+        return image;
       },
-      // The layer is stored (read from the container's upper directory): the container can go.
-      afterLayer: removeContainer,
     });
   } finally {
     // A failed step leaves nothing behind either (quietly: the error is what the user sees).
-    if (ctrId !== undefined) {
-      const id = ctrId;
-      ctrId = undefined;
-      await b.deps.runner.remove(id);
-    }
+    if (ctrId !== undefined) await b.deps.runner.remove(ctrId);
   }
 };
 

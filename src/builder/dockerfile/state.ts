@@ -164,8 +164,8 @@ export class BuildRun {
       createdBy: string;
       mutate?: (cfg: ImageConfig) => void;
       makeLayer?: () => Promise<Readable | undefined>;
-      /** Called once the layer is stored (RUN removes its container here). */
-      afterLayer?: () => Promise<void>;
+      /** Instead of makeLayer: produce the step's image another way (RUN commits its container). */
+      makeImage?: (cfg: ImageConfig) => Promise<ImageRecord>;
     },
   ): Promise<void> {
     const parent = st.image?.id ?? '';
@@ -183,6 +183,14 @@ export class BuildRun {
     }
     const cfg = cloneConfig(st.config);
     opts.mutate?.(cfg);
+    if (opts.makeImage) {
+      const image = await opts.makeImage(cfg);
+      this.deps.cache.put(parent, key, image.id, opts.createdBy);
+      st.image = image;
+      st.config = cloneConfig(image.config);
+      this.say(` ---> ${shortId(image.id)}\n`);
+      return;
+    }
     let layerSize = 0;
     const tar = opts.makeLayer ? await opts.makeLayer() : undefined;
     if (tar) {
@@ -190,7 +198,6 @@ export class BuildRun {
       cfg.rootfs.diff_ids = [...cfg.rootfs.diff_ids, layer.diffId];
       layerSize = layer.size;
     }
-    await opts.afterLayer?.();
     const created = this.now().toISOString();
     cfg.created = created;
     cfg.history = [...(cfg.history ?? []), { created, created_by: opts.createdBy, ...(tar ? {} : { empty_layer: true }) }];

@@ -107,7 +107,7 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
       images: images.images,
       snapshots: images.snapshots,
       cache: deps.cache,
-      runner: new ContainerStepRunner({ containers, diffContainer: deps.diffContainer }),
+      runner: new ContainerStepRunner({ containers, store: { content: images.content, snapshotter: images.snapshots, images: images.images } }),
       fetchUrl: fetchForAdd,
     };
     const result = await runBuild(

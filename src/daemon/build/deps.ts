@@ -1,7 +1,6 @@
 import type { BuildCache } from '../../builder/cache.ts';
 import type { ContainerDeps } from '../containers/deps.ts';
 import type { ImageServiceDeps } from '../images/deps.ts';
-import type { StepRunnerDeps } from './runner.ts';
 
 /** What the build services need; cmd/berthd.ts wires the concrete backends. */
 export interface BuildServiceDeps {
@@ -10,5 +9,4 @@ export interface BuildServiceDeps {
   cache: BuildCache;
   /** Where build contexts are unpacked (<dataRoot>/builds); swept at startup. */
   buildsDir: string;
-  diffContainer?: StepRunnerDeps['diffContainer'];
 }

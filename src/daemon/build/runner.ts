@@ -1,7 +1,9 @@
 // RUN steps through the container services: the same create/start/wait/remove path as
 // `docker run`, with the output read from conmon's log as it is written.
-import type { Readable } from 'node:stream';
-import { NotImplemented, errorMessage } from '../../lib/errors.ts';
+import { errorMessage } from '../../lib/errors.ts';
+import { commitLayer, type CommitDeps } from '../../store/images/commit.ts';
+import type { ImageRecord } from '../../store/images/types.ts';
+import type { ImageRunConfig } from '../../types/oci.ts';
 import type { RunSpec, StepRunner } from '../../builder/runner.ts';
 import { BuildStepError } from '../../builder/dockerfile/evaluator.ts';
 import { createContainer } from '../containers/create.ts';
@@ -12,8 +14,7 @@ import { prepareWait } from '../containers/wait.ts';
 
 export interface StepRunnerDeps {
   containers: ContainerDeps;
-  /** The layer tar of a container's changes (its snapshot's upper directory). */
-  diffContainer?: (id: string, epoch?: number) => Promise<Readable>;
+  store: CommitDeps;
 }
 
 export class ContainerStepRunner implements StepRunner {
@@ -57,9 +58,22 @@ export class ContainerStepRunner implements StepRunner {
     }
   }
 
-  async diff(id: string, epoch?: number): Promise<Readable> {
-    if (!this.deps.diffContainer) throw new NotImplemented('RUN layers need the container diff, which this berthd does not have yet');
-    return this.deps.diffContainer(id, epoch);
+  async commit(id: string, opts: { parent: ImageRecord; config: ImageRunConfig; createdBy: string; sourceDateEpoch?: number; now: Date }): Promise<ImageRecord> {
+    const c = this.deps.containers;
+    // The exit handler releases the runtime (rootfs unmount) under the container's lock after it
+    // wakes waiters: taking the lock here waits for that, so the snapshot is no longer mounted.
+    return c.locks.run(id, async () => {
+      const { image } = await commitLayer(this.deps.store, {
+        parent: opts.parent,
+        snapshotKey: id,
+        consume: true,
+        config: opts.config,
+        history: { created_by: opts.createdBy },
+        now: opts.now,
+        ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+      });
+      return image;
+    });
   }
 
   async remove(id: string): Promise<void> {
