@@ -34,6 +34,7 @@ const ENTRIES: Entry[] = [
   { group: 'container', name: 'rename', top: ['rename'], summary: 'Rename a container', load: () => import('./commands/container/rename.ts') },
   { group: 'container', name: 'commit', top: ['commit'], summary: "Create a new image from a container's changes", load: () => import('./commands/container/commit.ts') },
   { group: 'container', name: 'diff', top: ['diff'], summary: "Inspect changes to files or directories on a container's filesystem", load: () => import('./commands/container/diff.ts') },
+  { group: 'container', name: 'exec', top: ['exec'], summary: 'Execute a command in a running container', load: () => import('./commands/container/exec.ts') },
   { group: 'container', name: 'inspect', summary: 'Display detailed information on one or more containers', load: () => import('./commands/container/inspect.ts') },
   { group: 'image', name: 'ls', aliases: ['list'], top: ['images'], summary: 'List images', load: () => import('./commands/image/ls.ts') },
   { group: 'image', name: 'import', top: ['import'], summary: 'Import the contents from a tarball to create a filesystem image', load: () => import('./commands/image/import.ts') },

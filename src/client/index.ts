@@ -2,6 +2,7 @@
 import { BuildApi } from './build.ts';
 import { ContainersApi } from './containers.ts';
 import { ContainerFilesApi } from './container-files.ts';
+import { ExecApi } from './exec.ts';
 import { ImagesApi } from './images.ts';
 import { SystemApi } from './system.ts';
 import { VolumesApi } from './volumes.ts';
@@ -14,6 +15,7 @@ export class EngineClient {
   readonly containers: ContainersApi;
   /** commit, diff, cp, export, container prune. */
   readonly containerFiles: ContainerFilesApi;
+  readonly exec: ExecApi;
   readonly images: ImagesApi;
   readonly system: SystemApi;
   readonly volumes: VolumesApi;
@@ -23,6 +25,7 @@ export class EngineClient {
     this.transport = new Transport(options);
     this.containers = new ContainersApi(this.transport);
     this.containerFiles = new ContainerFilesApi(this.transport);
+    this.exec = new ExecApi(this.transport);
     this.images = new ImagesApi(this.transport);
     this.system = new SystemApi(this.transport);
     this.volumes = new VolumesApi(this.transport);

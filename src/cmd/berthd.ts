@@ -21,7 +21,8 @@ import { OverlaySnapshotter } from '../store/snapshots/overlay/overlay.ts';
 import { ImageStore } from '../store/images/store.ts';
 import { ConmonRuntime } from '../runtime/conmon/conmon.ts';
 import { realHost } from '../os/host.ts';
-import { nofileHardLimit, swapLimitSupported } from '../os/limits.ts';
+import { boundingCapabilities, nofileHardLimit, swapLimitSupported } from '../os/limits.ts';
+import { ALL_CAPABILITIES } from '../runtime/spec/caps.ts';
 import { ContainerRepo } from '../daemon/containers/repo.ts';
 import { Lifecycle } from '../daemon/containers/lifecycle.ts';
 import type { ContainerDeps } from '../daemon/containers/deps.ts';
@@ -38,6 +39,8 @@ import { registerSystemRoutes } from '../server/routes/system.ts';
 import { registerContainerRoutes } from '../server/routes/containers.ts';
 import { registerImageRoutes } from '../server/routes/images.ts';
 import { registerContainerFileRoutes } from '../server/routes/container-files.ts';
+  const execDeps: ExecDeps = { ...containers, execs: new ExecStore() };
+  registerExecRoutes(router, execDeps);
 import { registerBuildRoutes } from '../server/routes/build.ts';
 import { BuildCache } from '../builder/cache.ts';
 import { isRunning } from '../daemon/containers/record.ts';
@@ -116,7 +119,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     runtimeName: cfg.defaultRuntime,
     storageDriver: 'overlay2',
     volumes: new ContainerMounts(volumeDeps, { findContainer: (ref) => repo.find(ref).id }),
-    hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit() },
+    hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit(), boundingCaps: await boundingCapabilities(ALL_CAPABILITIES) },
   };
 
   // Exits are handled from here on; subscribe before reconciling so none falls in between.
@@ -143,6 +146,8 @@ async function main(cfg: DaemonConfig): Promise<void> {
   registerContainerRoutes(router, containers);
   registerContainerFileRoutes(router, { ...containers, content, imageStore: images });
   registerVolumeRoutes(router, volumeDeps);
+  const execDeps: ExecDeps = { ...containers, execs: new ExecStore() };
+  registerExecRoutes(router, execDeps);
   const imageDeps = { db, content, snapshots, images, events, containersUsingImage: (id: string) => repo.usingImage(id).map((r) => ({ id: r.id, running: isRunning(r.state) })) };
   registerImageRoutes(router, imageDeps);
   // Build contexts left by a crash are garbage; RUN containers of a crashed build are ordinary

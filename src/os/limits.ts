@@ -21,3 +21,15 @@ export async function swapLimitSupported(): Promise<boolean> {
   const ctrls = await readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => '');
   return /\bmemory\b/.test(ctrls) && (await access('/proc/swaps').then(() => true, () => false));
 }
+
+/**
+ * The capabilities berthd itself may hand out (its bounding set, by name). A sandboxed host can
+ * lack some (this VM has no CAP_SYS_RESOURCE); asking runc for one fails "unable to apply caps".
+ */
+export async function boundingCapabilities(names: readonly string[]): Promise<string[] | undefined> {
+  const text = await readFile('/proc/self/status', 'utf8').catch(() => '');
+  const m = /^CapBnd:\s*([0-9a-f]+)/m.exec(text);
+  if (!m) return undefined;
+  const mask = BigInt(`0x${m[1]}`);
+  return names.filter((_n, bit) => (mask >> BigInt(bit)) & 1n);
+}

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { RuntimeSpec } from '../types/oci.ts';
 
 // ---- the monitor's container log ----
 
@@ -97,4 +98,48 @@ export interface ContainerRuntime {
   cleanupOrphans(known: ReadonlySet<string>): Promise<void>;
   /** Live PID of the monitor process, if any. */
   monitorPid(id: string): Promise<number | undefined>;
+  /**
+   * Run a further process in a running container under its own monitor. Resolves once the
+   * process runs; rejects (`OCI runtime exec failed: …`) when the runtime could not start it.
+   */
+  exec(opts: RuntimeExecOptions): Promise<RuntimeExec>;
 }
+
+// ---- exec: a further process in a running container ----
+
+/** The OCI process of an exec (what `runc exec --process` reads). */
+export type ExecProcessSpec = RuntimeSpec['process'];
+
+export interface RuntimeExecOptions {
+  containerId: string;
+  /** The exec session's ID (unique; names the monitor's files). */
+  execId: string;
+  process: ExecProcessSpec;
+  /** Keep a stdin pipe open for the process (docker exec -i). */
+  stdin: boolean;
+  /**
+   * Deliver output through `RuntimeExec.output`; the process starts only once that channel is
+   * connected, so nothing is lost. Without it (exec -d) output is discarded.
+   */
+  attach: boolean;
+}
+
+export interface ExecOutputChunk {
+  stream: LogStream;
+  data: Buffer;
+}
+
+/** A running exec session. */
+export interface RuntimeExec {
+  pid: number;
+  /** Output in the order written (a TTY's output is all 'stdout'); ends after the process's output closes. Empty unless `attach`. */
+  output: AsyncIterable<ExecOutputChunk>;
+  /** The process's stdin (only with `stdin` and `attach`); end() closes it. */
+  stdin?: Writable;
+  /** Resolves with the exit code once the process has exited and its output is drained. */
+  exited: Promise<number>;
+  resize(height: number, width: number): Promise<void>;
+  /** Signal the process (e.g. a health check's timeout); a process that is gone is ignored. */
+  kill(signal: number): void;
+}
+

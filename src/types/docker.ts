@@ -330,3 +330,43 @@ export interface ContainersPruneResponse {
   ContainersDeleted: string[] | null;
   SpaceReclaimed: number;
 }
+
+// ---- exec (issue 3) ----
+
+/** POST /containers/{id}/exec body. */
+export interface ExecCreateRequest {
+  User?: string;
+  Privileged?: boolean;
+  Tty?: boolean;
+  ConsoleSize?: [number, number] | null;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Detach?: boolean;
+  DetachKeys?: string;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  Cmd?: string[] | null;
+}
+
+/** POST /exec/{id}/start body. */
+export interface ExecStartRequest {
+  Detach?: boolean;
+  Tty?: boolean;
+  ConsoleSize?: [number, number] | null;
+}
+
+/** GET /exec/{id}/json. */
+export interface ExecInspect {
+  ID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user?: string };
+  OpenStdin: boolean;
+  OpenStderr: boolean;
+  OpenStdout: boolean;
+  CanRemove: boolean;
+  ContainerID: string;
+  DetachKeys: string;
+  Pid: number;
+}

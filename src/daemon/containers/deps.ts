@@ -64,7 +64,7 @@ export interface ContainerDeps {
   /** Volumes, binds and tmpfs (absent in unit tests that need none). */
   volumes?: ContainerVolumes;
   /** Host facts the spec needs (read once at startup). */
-  hostFeatures: { swapLimit?: boolean; nofileLimit?: number };
+  hostFeatures: { swapLimit?: boolean; nofileLimit?: number; boundingCaps?: readonly string[] };
 }
 
 export function containerPaths(deps: Pick<ContainerDeps, 'containersDir' | 'bundlesDir' | 'cgroupParent'>, id: string) {

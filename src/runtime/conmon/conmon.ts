@@ -7,14 +7,18 @@
 //   <execRoot>/socket/<id> → bundle conmon's link; <link>/attach (SOCK_SEQPACKET), <link>/ctl (FIFO)
 //   <execRoot>/conmon/<id>/         conmon.pid, pidfile (container pid), runtime.log, conmon.log
 import { mkdir, readFile, readdir, rm, open as openFile } from 'node:fs/promises';
-import { constants, openSync, closeSync, mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { constants, mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SeqpacketSocket } from 'node-unix-socket';
-import type { ContainerRuntime, LogEntry, LogRotation, ReadLogOptions, RuntimeCreateOptions, RuntimeState } from '../types.ts';
+import type { ContainerRuntime, LogEntry, LogRotation, ReadLogOptions, RuntimeCreateOptions, RuntimeExec, RuntimeExecOptions, RuntimeState } from '../types.ts';
 import { LogRotator, hardCap } from './logrotate.ts';
 import { readLog } from './logfile.ts';
+import { connectAttachSocket, stdinWriter, writeResize } from './attachsock.ts';
+import { readExitFile } from './exitfile.ts';
+import { conmonExec } from './exec.ts';
+
+export { readExitFile };
 import { OciRuntimeCli, runtimeMessage } from '../oci/runc.ts';
 import { spawnDetached, pidAlive } from '../../os/spawn.ts';
 import { removeCgroup } from '../../os/cgroups.ts';
@@ -54,9 +58,6 @@ export class RuntimeCreateError extends SystemError {
   }
 }
 
-// conmon and the runtime read attach packets into a fixed buffer; bigger SEQPACKET messages would
-// be truncated, so stdin is sent in pieces no larger than this.
-const STDIN_PACKET = 8192;
 // A temp file g_file_set_contents writes before renaming into place: `<id>.XXXXXX`.
 const TEMP_NAME = /\.[A-Za-z0-9]{6}$/;
 
@@ -317,78 +318,15 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   async openStdin(id: string): Promise<Writable> {
-    const path = join(this.socketDir, id, 'attach');
-    const sock = new SeqpacketSocket();
-    let dirFd: number | undefined;
-    let target = path;
-    // sun_path holds 107 bytes; reach a longer path through an O_PATH fd of its directory.
-    if (Buffer.byteLength(path) > 107) {
-      dirFd = openSync(join(this.socketDir, id), O_PATH);
-      target = `/proc/self/fd/${dirFd}/attach`;
-    }
-    try {
-      await new Promise<void>((resolve, reject) => {
-        sock.once('error', reject);
-        try {
-          sock.connect(target, () => {
-            sock.off('error', reject);
-            resolve();
-          });
-        } catch (e) {
-          reject(e);
-        }
-      });
-    } catch (err) {
-      sock.destroy();
-      throw new NotFound(`attach socket of ${id}: ${(err as Error).message}`);
-    } finally {
-      if (dirFd !== undefined) closeSync(dirFd);
-    }
+    const sock = await connectAttachSocket(join(this.socketDir, id), id);
     // conmon copies output to every attached socket with a blocking write: keep reading (and drop
     // it; output is read from the log) so conmon never stalls on us.
     sock.on('data', () => {});
-    let ended = false;
-    const w = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        if (ended) return cb(new SystemError('container stdin is closed'));
-        for (let off = 0; off < chunk.length; off += STDIN_PACKET) {
-          const piece = chunk.subarray(off, Math.min(off + STDIN_PACKET, chunk.length));
-          if (off + STDIN_PACKET >= chunk.length) sock.write(piece, 0, piece.length, () => cb());
-          else sock.write(piece);
-        }
-        if (!chunk.length) cb();
-      },
-      final(cb) {
-        // Half-close: conmon reads EOF and (without --leave-stdin-open) closes the container's stdin.
-        if (ended) return cb();
-        sock.end(() => cb());
-      },
-      destroy(err, cb) {
-        sock.destroy();
-        cb(err);
-      },
-    });
-    sock.on('end', () => {
-      ended = true;
-    });
-    sock.on('error', (err: Error) => w.destroy(err));
-    return w;
+    return stdinWriter(sock);
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {
-    const ctl = join(this.socketDir, id, 'ctl');
-    let fh;
-    try {
-      // O_NONBLOCK: fails with ENXIO instead of hanging when conmon is gone.
-      fh = await openFile(ctl, constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch (err) {
-      throw new NotFound(`resize ${id}: ${(err as Error).message}`);
-    }
-    try {
-      await fh.write(`1 ${Math.trunc(height)} ${Math.trunc(width)}\n`);
-    } finally {
-      await fh.close();
-    }
+    await writeResize(join(this.socketDir, id), id, height, width);
   }
 
   async monitorPid(id: string): Promise<number | undefined> {
@@ -404,6 +342,22 @@ export class ConmonRuntime implements ContainerRuntime {
     return pid > 0 ? pid : undefined;
   }
 
+  async exec(opts: RuntimeExecOptions): Promise<RuntimeExec> {
+    await this.ensureDirs();
+    return conmonExec(
+      {
+        conmonPath: this.conmonPath,
+        runtimePath: this.oci.path,
+        runtimeRoot: this.oci.root,
+        socketDir: this.socketDir,
+        // Inside the container's monitor directory, so deleting the container removes leftovers.
+        sessionDir: join(this.dirFor(opts.containerId), 'exec', opts.execId),
+        timeoutMs: this.createTimeoutMs,
+      },
+      opts,
+    );
+  }
+
   pause(id: string): Promise<void> {
     return this.oci.pause(id);
   }
@@ -413,8 +367,6 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 }
 
-const O_PATH = 0o10000000; // not in fs.constants; Linux value
-
 /** fs.watch (inotify) on a directory; calls back with entry names. */
 function watchDir(dir: string, onName: (name: string) => void): FSWatcher {
   const w = watch(dir, (_event, name) => {
@@ -422,23 +374,6 @@ function watchDir(dir: string, onName: (name: string) => void): FSWatcher {
   });
   // Kept referenced while someone listens: a caller awaiting an exit must not see the process end.
   return w;
-}
-
-/** Read an exit file; retries briefly when it exists but is still empty (being written). */
-export async function readExitFile(path: string): Promise<number | undefined> {
-  for (let i = 0; i < 20; i++) {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    const n = Number.parseInt(text.trim(), 10);
-    if (Number.isFinite(n)) return n;
-    await sleep(5);
-  }
-  return undefined;
 }
 
 /** The first JSON line conmon writes on the sync pipe. */

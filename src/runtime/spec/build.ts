@@ -39,7 +39,7 @@ export interface SpecInput {
    * Host facts that change the spec (os/limits.ts finds them). swapLimit: swap can be limited
    * (default true); nofileLimit: berthd's hard RLIMIT_NOFILE, which caps the default 1048576.
    */
-  hostFeatures?: { swapLimit?: boolean; nofileLimit?: number };
+  hostFeatures?: { swapLimit?: boolean; nofileLimit?: number; boundingCaps?: readonly string[] };
 }
 
 export const DEFAULT_MASKED_PATHS: readonly string[] = [
@@ -159,7 +159,10 @@ function namespaces(hc: Partial<HostConfig>, netnsPath: string | undefined): Lin
 export function buildSpec(input: SpecInput): RuntimeSpec {
   const hc = input.hostConfig;
   const privileged = !!hc.Privileged;
-  const caps = tweakCapabilities({ add: hc.CapAdd, drop: hc.CapDrop, privileged });
+  let caps = tweakCapabilities({ add: hc.CapAdd, drop: hc.CapDrop, privileged });
+  // "All capabilities" (privileged, --cap-add ALL) means all that the host can give.
+  const bounding = input.hostFeatures?.boundingCaps;
+  if (bounding && (privileged || (hc.CapAdd ?? []).some((c) => c.toUpperCase() === 'ALL'))) caps = caps.filter((c) => bounding.includes(c));
   const shm = hc.ShmSize && hc.ShmSize > 0 ? hc.ShmSize : DEFAULT_SHM_SIZE;
   if (!input.args.length) throw new InvalidParameter('no command specified');
 
