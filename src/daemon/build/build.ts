@@ -87,6 +87,7 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
   await mkdir(deps.buildsDir, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(join(deps.buildsDir, 'build-'));
   const quietBuffer: string[] = [];
+  let failure: unknown;
   const stream = (text: string): void => {
     if (params.quiet) quietBuffer.push(text);
     else out.write({ stream: text });
@@ -128,12 +129,14 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
     return result.imageId;
   } catch (err) {
     if (!out.started && !(err instanceof BuildStepError)) throw err;
-    if (params.quiet) for (const t of quietBuffer) out.write({ stream: t });
-    const message = errorMessage(err);
-    const code = err instanceof BuildStepError ? err.code : undefined;
-    out.write({ errorDetail: code !== undefined ? { code, message } : { message }, error: message });
-    return undefined;
+    failure = err;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  // Reported after the cleanup: a client that stops reading at the error finds nothing left over.
+  if (params.quiet) for (const t of quietBuffer) out.write({ stream: t });
+  const message = errorMessage(failure);
+  const code = failure instanceof BuildStepError ? failure.code : undefined;
+  out.write({ errorDetail: code !== undefined ? { code, message } : { message }, error: message });
+  return undefined;
 }
