@@ -4,6 +4,21 @@ import type { ContainerConfig } from '../../types/docker.ts';
 import type { ContainerFilesDeps } from '../../daemon/containers/files-deps.ts';
 import { commitContainer } from '../../daemon/containers/commit.ts';
 import { containerChanges } from '../../daemon/containers/changes.ts';
+import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath } from '../../daemon/containers/archive.ts';
+import { InvalidParameter } from '../../lib/errors.ts';
+import type { RequestContext } from '../context.ts';
+
+const PATH_STAT_HEADER = 'X-Docker-Container-Path-Stat';
+
+function pathStatHeader(stat: unknown): string {
+  return Buffer.from(JSON.stringify(stat)).toString('base64');
+}
+
+function archivePathParam(ctx: RequestContext): string {
+  const path = ctx.query.get('path');
+  if (!path) throw new InvalidParameter('path is required: the path of a file or directory in the container');
+  return path;
+}
 
 function optional(q: URLSearchParams, name: string): string | undefined {
   const v = q.get(name);
@@ -30,5 +45,35 @@ export function registerContainerFileRoutes(router: Router, deps: ContainerFiles
 
   router.on('GET', '/containers/:id/changes', async (ctx) => {
     sendJson(ctx, 200, await containerChanges(deps, ctx.params.id));
+  });
+
+  router.on('HEAD', '/containers/:id/archive', async (ctx) => {
+    const stat = await statContainerPath(deps, ctx.params.id, archivePathParam(ctx));
+    ctx.res!.writeHead(200, { [PATH_STAT_HEADER]: pathStatHeader(stat), 'Content-Type': 'application/x-tar', 'Content-Length': 0 }).end();
+  });
+
+  router.on('GET', '/containers/:id/archive', async (ctx) => {
+    const res = ctx.res!;
+    await archiveContainerPath(deps, ctx.params.id, archivePathParam(ctx), (stat) => {
+      res.writeHead(200, { [PATH_STAT_HEADER]: pathStatHeader(stat), 'Content-Type': 'application/x-tar' });
+      return res;
+    });
+  });
+
+  router.on('PUT', '/containers/:id/archive', async (ctx) => {
+    const q = ctx.query;
+    await extractToContainer(deps, ctx.params.id, archivePathParam(ctx), ctx.req, {
+      noOverwriteDirNonDir: boolParam(q, 'noOverwriteDirNonDir'),
+      copyUIDGID: boolParam(q, 'copyUIDGID'),
+    });
+    ctx.res!.writeHead(200, { 'Content-Length': 0 }).end();
+  });
+
+  router.on('GET', '/containers/:id/export', async (ctx) => {
+    const res = ctx.res!;
+    await exportContainer(deps, ctx.params.id, () => {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      return res;
+    });
   });
 }
