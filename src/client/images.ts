@@ -29,6 +29,25 @@ export interface PullOptions {
   onProgress?: ProgressCallback;
 }
 
+export interface PushOptions {
+  tag?: string;
+  /** base64url JSON credentials; `e30=` ({}) when anonymous. */
+  registryAuth?: string;
+  onProgress?: ProgressCallback;
+}
+
+/** The aux message that ends a push: what the registry now holds under the tag. */
+export interface PushResult {
+  Tag: string;
+  Digest: string;
+  Size: number;
+}
+
+export interface LoadOptions {
+  quiet?: boolean;
+  onProgress?: ProgressCallback;
+}
+
 export class ImagesApi {
   private readonly transport: Transport;
   constructor(transport: Transport) {
@@ -95,6 +114,38 @@ export class ImagesApi {
       headers: { 'X-Registry-Auth': options.registryAuth ?? 'e30=' },
     });
     return consumeProgress(res, options.onProgress);
+  }
+
+  /** Push `name` (POST /images/{name}/push); resolves with the last aux (tag, digest, size). */
+  async push(name: string, options: PushOptions = {}): Promise<PushResult | undefined> {
+    const res = await this.transport.request({
+      method: 'POST',
+      path: `/images/${imagePath(name)}/push`,
+      query: { tag: options.tag },
+      headers: { 'X-Registry-Auth': options.registryAuth ?? 'e30=' },
+    });
+    let aux: PushResult | undefined;
+    await consumeProgress(res, (m) => {
+      if (m.aux && typeof m.aux === 'object' && 'Digest' in m.aux) aux = m.aux as PushResult;
+      options.onProgress?.(m);
+    });
+    return aux;
+  }
+
+  /** `docker save`: a tar stream of the named images (GET /images/get). */
+  save(names: string[]): Promise<Readable> {
+    return this.transport.request({ path: '/images/get', query: { names } });
+  }
+
+  /** `docker load`: send an image archive; resolves with the "Loaded image" lines. */
+  async load(tar: Readable, options: LoadOptions = {}): Promise<string[]> {
+    const res = await this.transport.request({ method: 'POST', path: '/images/load', query: { quiet: options.quiet ? '1' : '0' }, body: tar, contentType: 'application/x-tar' });
+    const loaded: string[] = [];
+    await consumeProgress(res, (m) => {
+      if (m.stream) loaded.push(m.stream.trim());
+      options.onProgress?.(m);
+    });
+    return loaded.filter((l) => l.startsWith('Loaded image'));
   }
 }
 

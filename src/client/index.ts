@@ -1,5 +1,6 @@
 // EngineClient: the typed Docker Engine API client shared by the CLI, compose and the tests.
 import { BuildApi } from './build.ts';
+import { AuthApi } from './auth.ts';
 import { ContainersApi } from './containers.ts';
 import { ContainerFilesApi } from './container-files.ts';
 import { ExecApi } from './exec.ts';
@@ -20,6 +21,7 @@ export class EngineClient {
   readonly system: SystemApi;
   readonly volumes: VolumesApi;
   readonly build: BuildApi;
+  readonly auth: AuthApi;
 
   constructor(options: TransportOptions = {}) {
     this.transport = new Transport(options);
@@ -30,6 +32,7 @@ export class EngineClient {
     this.system = new SystemApi(this.transport);
     this.volumes = new VolumesApi(this.transport);
     this.build = new BuildApi(this.transport);
+    this.auth = new AuthApi(this.transport);
   }
 
   get host(): string {
@@ -49,3 +52,4 @@ export class EngineClient {
 export { Transport } from './transport.ts';
 export { demuxTo, copyRaw, FrameParser } from './demux.ts';
 export { StreamError } from './progress.ts';
+export { encodeRegistryAuth, type AuthConfig } from './auth.ts';

@@ -4,8 +4,16 @@ import module from 'node:module';
 // Node ≥22.1 caches compiled code on disk; it roughly halves start-up on later runs
 module.enableCompileCache?.();
 
-const { main } = await import('../cli/main.ts');
-const code = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+let code: number;
+if (args[0] === 'registry') {
+  // the registry server runs in-process; it is not an Engine API client (cmd/registry.ts)
+  const { registryMain } = await import('./registry.ts');
+  code = await registryMain(args.slice(1));
+} else {
+  const { main } = await import('../cli/main.ts');
+  code = await main(args);
+}
 // exit explicitly (stdin listeners or a pooled socket must not keep us alive), after stdout drains
 process.exitCode = code;
 process.stdout.write('', () => process.exit(code));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
@@ -29,9 +30,32 @@ Options:
       --tlscacert string         Trust certs signed only by this CA (default "~/.docker/ca.pem")
       --tlscert string           Path to TLS certificate file (default "~/.docker/cert.pem")
       --tlskey string            Path to TLS key file (default "~/.docker/key.pem")
+      --registry-mirror list     Preferred registry mirror for docker.io (berth contacts no public registry)
+      --insecure-registry list   Registries (host[:port] or CIDR) reached over plain HTTP; loopback always is
+      --certs-dir string         Per-registry CA certificates, <dir>/<host:port>/ca.crt (default "/etc/berth/certs.d")
+      --config-file string       Daemon configuration file (default "/etc/berth/daemon.json")
   -v, --version                  Print version information and quit
   -h, --help                     Print usage
 `;
+
+const DEFAULT_DAEMON_JSON = '/etc/berth/daemon.json';
+
+/** The registry keys of daemon.json (dockerd's names); a missing default file is fine. */
+function readDaemonJson(path: string | undefined): { 'registry-mirrors'?: string[]; 'insecure-registries'?: string[] } {
+  const p = path ?? DEFAULT_DAEMON_JSON;
+  let text: string;
+  try {
+    text = readFileSync(p, 'utf8');
+  } catch (err) {
+    if (path === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new InvalidParameter(`cannot read ${p}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as { 'registry-mirrors'?: string[]; 'insecure-registries'?: string[] };
+  } catch (err) {
+    throw new InvalidParameter(`${p}: ${(err as Error).message}`);
+  }
+}
 
 export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean; version: boolean } {
   const { values } = parseArgs({
@@ -54,6 +78,10 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
       tlscacert: { type: 'string' },
       tlscert: { type: 'string' },
       tlskey: { type: 'string' },
+      'registry-mirror': { type: 'string', multiple: true },
+      'insecure-registry': { type: 'string', multiple: true },
+      'certs-dir': { type: 'string' },
+      'config-file': { type: 'string' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -80,7 +108,17 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
   }
   const logDriver = values['log-driver'] ?? 'json-file';
   validateLogConfig({ Type: logDriver, Config: logOpts });
+  const file = readDaemonJson(values['config-file']);
+  const registry = {
+    mirrors: [...(file['registry-mirrors'] ?? []), ...(values['registry-mirror'] ?? [])],
+    insecure: [...(file['insecure-registries'] ?? []), ...(values['insecure-registry'] ?? [])],
+    certsDir: values['certs-dir'] ?? '/etc/berth/certs.d',
+  };
+  for (const m of registry.mirrors) {
+    if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new InvalidParameter(`invalid registry mirror: ${m} (http(s)://host[:port])`);
+  }
   return {
+    registry,
     tls,
     logDriver,
     logOpts,

@@ -51,6 +51,7 @@ import { DriverRegistry } from '../volumes/registry.ts';
 import type { VolumeDeps } from '../daemon/volumes/deps.ts';
 import { ContainerMounts } from '../daemon/volumes/container-mounts.ts';
 import { registerVolumeRoutes } from '../server/routes/volumes.ts';
+import type { RegistrySessionFactory } from '../registry/client/types.ts';
 
 function listen(server: Server, host: string): Promise<() => void> {
   return new Promise((resolve, reject) => {
@@ -149,7 +150,10 @@ async function main(cfg: DaemonConfig): Promise<void> {
   registerVolumeRoutes(router, volumeDeps);
   const execDeps: ExecDeps = { ...containers, execs: new ExecStore() };
   registerExecRoutes(router, execDeps);
-  const imageDeps = { db, content, snapshots, images, events, containersUsingImage: (id: string) => repo.usingImage(id).map((r) => ({ id: r.id, running: isRunning(r.state) })) };
+  const registryConfig = cfg.registry ?? { mirrors: [], insecure: [], certsDir: '/etc/berth/certs.d' };
+  // undici loads with the first pull/push/login, not at start-up (resident memory budget)
+  const registry: RegistrySessionFactory = async (o) => new (await import('../registry/client/client.ts')).RegistryClient({ ...o, config: registryConfig });
+  const imageDeps = { db, content, snapshots, images, events, registry, containersUsingImage: (id: string) => repo.usingImage(id).map((r) => ({ id: r.id, running: isRunning(r.state) })) };
   registerImageRoutes(router, imageDeps);
   // Build contexts left by a crash are garbage; RUN containers of a crashed build are ordinary
   // containers, which restore handles.

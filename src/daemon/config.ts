@@ -19,6 +19,8 @@ export interface DaemonConfig {
   /** Default log driver and options of new containers (dockerd's --log-driver, --log-opt). */
   logDriver?: string;
   logOpts?: Record<string, string>;
+  /** Registries (dockerd's registry-mirrors, insecure-registries; CA trust from certsDir/<host>/). */
+  registry?: { mirrors: string[]; insecure: string[]; certsDir: string };
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {

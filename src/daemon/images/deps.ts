@@ -1,4 +1,5 @@
 import type { EventBus } from '../../lib/events.ts';
+import type { RegistrySessionFactory } from '../../registry/client/types.ts';
 import type { ContentStore } from '../../store/content/store.ts';
 import type { MetaDb } from '../../store/meta/db.ts';
 import type { ImageStore } from '../../store/images/store.ts';
@@ -19,6 +20,8 @@ export interface ImageServiceDeps {
   events: EventBus;
   /** Containers (any state) whose image is `imageId`. */
   containersUsingImage: (imageId: string) => ImageUser[];
+  /** Opens registry sessions for pull, push and login (absent: those fail with NotImplemented). */
+  registry?: RegistrySessionFactory;
 }
 
 /** Publish an image event the way dockerd does: Actor.ID is the image ID, labels plus `name` as attributes. */

@@ -1,11 +1,293 @@
-import { NotFound } from '../../lib/errors.ts';
-import { familiarName, parseNormalizedNamed } from '../../store/images/reference.ts';
+// `POST /images/create?fromImage=`: resolve a reference on its registry (index → host platform),
+// then download missing layers (3 at a time, each verified against its digest before it is
+// committed to the content store), unpack them in order (each verified against its diff ID), and
+// record the image. Docker's JSON progress is written to the sink. An interrupted download is
+// retried from where it stopped (Range); a failed pull leaves no partial blob or snapshot.
+import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { chainId, shortId, sha256 } from '../../lib/digest.ts';
+import { BerthError, InvalidParameter, NotFound, NotImplemented, SystemError, errorMessage, isKind } from '../../lib/errors.ts';
+import { log } from '../../lib/logger.ts';
+import { decodeRegistryAuth } from '../../registry/client/auth.ts';
+import type { RegistrySession } from '../../registry/client/types.ts';
+import { formatPlatform, hostPlatform, isIndexType, parseManifest, parsePlatform, platformMatches, IMAGE_MANIFEST_TYPES, type AnyManifest } from '../../registry/manifest.ts';
+import { decompressStream } from '../../store/diff/compression.ts';
+import { familiar, formatReference } from '../../store/images/reference.ts';
+import { unpackLayer } from '../../store/images/unpack.ts';
+import type { Descriptor, ImageConfig, Platform } from '../../types/oci.ts';
+import type { ImageServiceDeps } from './deps.ts';
+import { mapLimit, ProgressCounter, status, type ProgressSink } from './progress.ts';
+import { nameOf, remoteRef, type RemoteRef } from './registry-ref.ts';
 
-/**
- * Placeholder until the registry client lands: answer a pull the way dockerd answers a repository
- * it cannot reach (404 before any stream, so `docker run` reports it cleanly).
- */
-export async function pullUnavailable(params: { fromImage: string; tag?: string }): Promise<never> {
-  const name = familiarName(parseNormalizedNamed(params.fromImage));
-  throw new NotFound(`pull access denied for ${name}, repository does not exist or may require 'docker login': no registry configured`);
+export interface PullParams {
+  fromImage: string;
+  tag?: string;
+  platform?: string;
+  /** The X-Registry-Auth header. */
+  registryAuth?: string;
+}
+
+/** A resolved pull: the manifest is known; `run` downloads and records the image. */
+export interface PullPlan {
+  /** The familiar reference, for messages. */
+  display: string;
+  run(sink: ProgressSink): Promise<string>;
+}
+
+const CONCURRENT_DOWNLOADS = 3;
+const DOWNLOAD_ATTEMPTS = 4;
+
+/** Turn a registry failure into dockerd's words (and status) for this reference. */
+function pullError(err: unknown, r: RemoteRef): Error {
+  if (!(err instanceof BerthError)) return err instanceof Error ? err : new Error(String(err));
+  const code = (err as { code?: unknown }).code;
+  const name = familiar({ domain: r.ref.domain, path: r.ref.path });
+  if (isKind(err, 'Unauthorized') || isKind(err, 'Forbidden') || code === 'NAME_UNKNOWN' || code === 'DENIED' || code === 'UNAUTHORIZED') {
+    // dockerd answers 500 here (a 401 would make the docker CLI try to log in interactively)
+    return new SystemError(`pull access denied for ${name}, repository does not exist or may require 'docker login': ${err.message}`);
+  }
+  if (isKind(err, 'NotFound')) return new NotFound(`manifest for ${familiar(r.ref)} not found: ${err.message}`);
+  return err;
+}
+
+function verifyDigest(expected: string, what: string): Transform {
+  const h = createHash('sha256');
+  return new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _enc, cb) {
+      h.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      const actual = 'sha256:' + h.digest('hex');
+      cb(actual === expected ? null : new InvalidParameter(`${what}: digest mismatch: expected ${expected}, got ${actual}`));
+    },
+  });
+}
+
+function counting(onBytes: (n: number) => void): Transform {
+  return new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _enc, cb) {
+      onBytes(chunk.length);
+      cb(null, chunk);
+    },
+  });
+}
+
+function retryable(err: unknown): boolean {
+  if (err instanceof BerthError) return err.kind === 'Unavailable';
+  return true; // socket resets and truncated bodies surface as plain errors
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Pick the manifest for `platform` from an index. */
+function selectPlatform(index: AnyManifest, platform: Platform, display: string): Descriptor {
+  const entries = (index.manifests ?? []).filter((d) => IMAGE_MANIFEST_TYPES.includes(d.mediaType) || d.mediaType === undefined);
+  const match = entries.find((d) => platformMatches(d.platform, platform)) ?? entries.find((d) => platformMatches(d.platform, { os: platform.os, architecture: platform.architecture }));
+  if (!match) throw new NotFound(`no matching manifest for ${formatPlatform(platform)} in the manifest list entries: ${display}`);
+  return match;
+}
+
+export async function preparePull(deps: ImageServiceDeps, params: PullParams): Promise<PullPlan> {
+  const r = remoteRef(params.fromImage, params.tag);
+  if (!deps.registry) throw new NotImplemented('this berthd has no registry client');
+  let platform: Platform;
+  try {
+    platform = params.platform ? parsePlatform(params.platform) : hostPlatform();
+  } catch (err) {
+    throw new InvalidParameter(errorMessage(err));
+  }
+  const session = await deps.registry({ domain: r.ref.domain, credentials: decodeRegistryAuth(params.registryAuth), purpose: 'pull' });
+  const display = familiar(r.ref);
+  let top: { bytes: Buffer; mediaType: string };
+  try {
+    top = await session.getManifest(r.repo, r.target);
+  } catch (err) {
+    throw pullError(err, r);
+  }
+  const topDigest = sha256(top.bytes);
+  if (r.ref.digest && topDigest !== r.ref.digest) throw new InvalidParameter(`manifest digest mismatch: asked for ${r.ref.digest}, registry sent ${topDigest}`);
+  let manifestBytes = top.bytes;
+  let manifestDigest = topDigest;
+  let parsed: AnyManifest;
+  try {
+    parsed = parseManifest(top.bytes);
+  } catch (err) {
+    throw new InvalidParameter(`invalid manifest for ${display}: ${errorMessage(err)}`);
+  }
+  const topType = parsed.mediaType ?? top.mediaType;
+  if (isIndexType(topType) || Array.isArray(parsed.manifests)) {
+    const chosen = selectPlatform(parsed, platform, display);
+    let child: { bytes: Buffer };
+    try {
+      child = await session.getManifest(r.repo, chosen.digest);
+    } catch (err) {
+      throw pullError(err, r);
+    }
+    if (sha256(child.bytes) !== chosen.digest) throw new InvalidParameter(`manifest digest mismatch for ${chosen.digest}`);
+    manifestBytes = child.bytes;
+    manifestDigest = chosen.digest;
+    parsed = parseManifest(child.bytes);
+  } else if (topType && !IMAGE_MANIFEST_TYPES.includes(topType)) {
+    throw new InvalidParameter(`unsupported manifest media type for ${display}: ${topType}`);
+  }
+  if (!parsed.config || !Array.isArray(parsed.layers)) throw new InvalidParameter(`invalid manifest for ${display}: no config or layers`);
+  const manifest = { ...parsed, config: parsed.config, layers: parsed.layers };
+  return {
+    display,
+    run: (sink) => runPull(deps, { session, r, topDigest, manifestBytes, manifestDigest, manifest, platform, display }, sink),
+  };
+}
+
+interface PullState {
+  session: RegistrySession;
+  r: RemoteRef;
+  topDigest: string;
+  manifestBytes: Buffer;
+  manifestDigest: string;
+  manifest: AnyManifest & { config: Descriptor; layers: Descriptor[] };
+  platform: Platform;
+  display: string;
+}
+
+async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink): Promise<string> {
+  const { session, r, manifest } = s;
+  const { content, snapshots, images } = deps;
+  sink(status(r.target, `Pulling from ${r.repo}`));
+
+  // The config is small: fetch it first (it names the diff IDs), verified against its digest.
+  const configDigest = manifest.config.digest;
+  if (!(await content.has(configDigest))) {
+    const { body } = await session.getBlob(r.repo, configDigest);
+    const chunks: Buffer[] = [];
+    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+    await content.writeBytes(Buffer.concat(chunks), { expected: configDigest, mediaType: manifest.config.mediaType });
+  }
+  const config = JSON.parse((await content.readBytes(configDigest)).toString('utf8')) as ImageConfig;
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) throw new InvalidParameter(`image ${s.display}: ${manifest.layers.length} layers but ${diffIds.length} diff IDs in its config`);
+  if (config.os && config.os !== s.platform.os) log.warn('pulled image is for another OS', { image: s.display, os: config.os });
+
+  const existing = images.get(configDigest);
+  const layers = manifest.layers;
+  const ids = layers.map((l) => shortId(l.digest));
+  const chains = diffIds.map((_, i) => chainId(diffIds.slice(0, i + 1)));
+  const present = await Promise.all(layers.map(async (l, i) => (await content.has(l.digest)) && !!(await snapshots.stat(chains[i]))));
+  for (let i = 0; i < layers.length; i++) sink(status(ids[i], present[i] ? 'Already exists' : 'Pulling fs layer'));
+
+  // Downloads run ahead (3 at a time); unpacking follows in layer order.
+  const abort = new AbortController();
+  const downloads = layers.map((l, i) => ({ layer: l, index: i }));
+  const pending = downloads.filter((d) => !present[d.index]);
+  const done = new Map<number, { resolve: () => void; reject: (e: unknown) => void; promise: Promise<void> }>();
+  for (const d of downloads) {
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined);
+    done.set(d.index, { resolve, reject, promise });
+  }
+  for (const d of downloads) if (present[d.index]) done.get(d.index)!.resolve();
+  for (let i = CONCURRENT_DOWNLOADS; i < pending.length; i++) sink(status(ids[pending[i].index], 'Waiting'));
+
+  const downloading = mapLimit(pending, CONCURRENT_DOWNLOADS, async (d) => {
+    try {
+      if (!(await content.has(d.layer.digest))) await download(deps, s, d.layer, ids[d.index], abort.signal, sink);
+      else sink(status(ids[d.index], 'Download complete'));
+      done.get(d.index)!.resolve();
+    } catch (err) {
+      done.get(d.index)!.reject(err);
+      abort.abort();
+      throw err;
+    }
+  });
+  downloading.catch(() => undefined);
+
+  try {
+    for (let i = 0; i < layers.length; i++) {
+      await done.get(i)!.promise;
+      if (present[i]) continue;
+      const layer = layers[i];
+      const total = layer.size;
+      const counter = new ProgressCounter(sink, ids[i], 'Extracting', total);
+      await unpackLayer({
+        snapshotter: snapshots,
+        parentDiffIds: diffIds.slice(0, i),
+        diffId: diffIds[i],
+        open: () => {
+          const raw = content.readStream(layer.digest).pipe(counting((n) => counter.add(n)));
+          return decompressStream(raw).pipe(verifyDigest(diffIds[i], `layer ${ids[i]}`));
+        },
+      });
+      sink(status(ids[i], 'Pull complete'));
+    }
+    await downloading;
+  } catch (err) {
+    abort.abort();
+    // let every download finish failing (their ingest files are removed) before reporting
+    await downloading.catch(() => undefined);
+    throw err;
+  }
+
+  await content.writeBytes(s.manifestBytes, { expected: s.manifestDigest, mediaType: manifest.mediaType ?? '' });
+  let size = 0;
+  for (const c of chains) size += (await snapshots.stat(c))?.size ?? 0;
+  const name = nameOf(r.ref);
+  const refs = r.ref.tag !== undefined ? [formatReference(r.ref), `${name}@${s.topDigest}`] : [`${name}@${s.topDigest}`];
+  const before = r.ref.tag !== undefined ? images.byRef(formatReference(r.ref))?.id : undefined;
+  images.put(
+    {
+      id: configDigest,
+      config,
+      manifestDigest: s.manifestDigest,
+      chainId: chains.length > 0 ? chains[chains.length - 1] : '',
+      size,
+      parent: '',
+      created: config.created ? Date.parse(config.created) || Date.now() : Date.now(),
+    },
+    refs,
+  );
+  deps.events.publish('image', 'pull', s.display, { name: s.display });
+  sink(status(undefined, `Digest: ${s.topDigest}`));
+  const upToDate = existing !== undefined && (r.ref.tag === undefined || before === configDigest);
+  sink(status(undefined, `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${s.display}`));
+  return configDigest;
+}
+
+/** Download one layer into the content store, resuming with Range after a broken connection. */
+async function download(deps: ImageServiceDeps, s: PullState, layer: Descriptor, id: string, signal: AbortSignal, sink: ProgressSink): Promise<void> {
+  const counter = new ProgressCounter(sink, id, 'Downloading', layer.size);
+  let received = 0;
+  const { session, r } = s;
+  async function* bytes(): AsyncGenerator<Buffer> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { body } = await session.getBlob(r.repo, layer.digest, received);
+        try {
+          for await (const chunk of body as AsyncIterable<Buffer>) {
+            if (signal.aborted) throw new Error('pull aborted');
+            received += chunk.length;
+            if (received > layer.size) throw new InvalidParameter(`layer ${layer.digest}: registry sent more than ${layer.size} bytes`);
+            counter.set(received);
+            yield chunk;
+          }
+        } finally {
+          body.destroy();
+        }
+        return;
+      } catch (err) {
+        if (signal.aborted || attempt >= DOWNLOAD_ATTEMPTS || !retryable(err) || isKind(err, 'InvalidParameter')) throw err;
+        log.debug('layer download interrupted; resuming', { digest: layer.digest, received, error: errorMessage(err) });
+        await sleep(250 * 2 ** (attempt - 1));
+      }
+    }
+  }
+  await deps.content.writeStream(Readable.from(bytes()), { expected: layer.digest, mediaType: layer.mediaType });
+  sink(status(id, 'Verifying Checksum'));
+  sink(status(id, 'Download complete'));
 }

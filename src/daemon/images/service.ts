@@ -5,7 +5,14 @@ import { imageHistory } from './history.ts';
 import { importImage, importTarget, type ImportImageParams } from './import.ts';
 import { inspectImage } from './inspect.ts';
 import { listImages, type ListImagesParams } from './list.ts';
-import { pullUnavailable } from './pull.ts';
+import { login, type AuthResult } from './login.ts';
+import type { ProgressSink } from './progress.ts';
+import { preparePull, type PullParams, type PullPlan } from './pull.ts';
+import { pushImage, type PushParams } from './push.ts';
+import { loadImages } from './load.ts';
+import { resolveSave, saveImages } from './save.ts';
+import type { Writable } from 'node:stream';
+import type { RegistryCredentials } from '../../registry/client/auth.ts';
 import { removeImage, type RemoveImageParams } from './remove.ts';
 import { tagImage, type TagImageParams } from './tag.ts';
 
@@ -14,8 +21,13 @@ export interface ImageService {
   /** Validate an import before the response stream starts (throws typed errors). */
   checkImport(params: ImportImageParams): void;
   importImage(params: ImportImageParams, body: Readable): Promise<string>;
-  /** `fromImage`: pulling needs the registry client (a later issue). */
-  pullImage(params: { fromImage: string; tag?: string }): Promise<never>;
+  /** Resolve a pull (errors before the progress stream starts); `run` then pulls. */
+  preparePull(params: PullParams): Promise<PullPlan>;
+  pushImage(params: PushParams, sink: ProgressSink): Promise<void>;
+  login(body: RegistryCredentials | undefined): Promise<AuthResult>;
+  /** Resolve the images to save (404 before the stream), then write the archive. */
+  prepareSave(names: string[]): { write(out: Writable): Promise<void> };
+  loadImages(body: Readable, sink: ProgressSink, quiet: boolean): Promise<string[]>;
   listImages(params: ListImagesParams): ImageSummary[];
   inspectImage(name: string): Promise<ImageInspect>;
   tagImage(params: TagImageParams): string;
@@ -27,7 +39,14 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
   return {
     checkImport: (params) => void importTarget(params),
     importImage: (params, body) => importImage(deps, params, body),
-    pullImage: (params) => pullUnavailable(params),
+    preparePull: (params) => preparePull(deps, params),
+    pushImage: (params, sink) => pushImage(deps, params, sink),
+    login: (body) => login(deps, body),
+    prepareSave: (names) => {
+      const items = resolveSave(deps, names);
+      return { write: (out) => saveImages(deps, items, out) };
+    },
+    loadImages: (body, sink, quiet) => loadImages(deps, body, sink, quiet),
     listImages: (params) => listImages(deps, params),
     inspectImage: (name) => inspectImage(deps, name),
     tagImage: (params) => tagImage(deps, params),

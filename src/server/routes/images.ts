@@ -1,7 +1,7 @@
 import type { Router } from '../router.ts';
-import { boolParam, sendEmpty, sendJson, type RequestContext } from '../context.ts';
+import { boolParam, readJson, sendEmpty, sendJson, type RequestContext } from '../context.ts';
 import { startJsonStream } from '../streams.ts';
-import { NotFound, NotImplemented, errorMessage } from '../../lib/errors.ts';
+import { NotFound, errorMessage } from '../../lib/errors.ts';
 import type { ImageServiceDeps } from '../../daemon/images/deps.ts';
 import { createImageService, type ImageService } from '../../daemon/images/service.ts';
 
@@ -17,7 +17,7 @@ async function createImage(svc: ImageService, ctx: RequestContext): Promise<void
   const q = ctx.query;
   const fromImage = optional(q, 'fromImage');
   if (fromImage !== undefined) {
-    await svc.pullImage({ fromImage, tag: optional(q, 'tag') });
+    await pull(svc, ctx, fromImage);
     return;
   }
   const params = {
@@ -33,6 +33,60 @@ async function createImage(svc: ImageService, ctx: RequestContext): Promise<void
   try {
     const id = await svc.importImage(params, ctx.req);
     stream.write({ status: id });
+  } catch (err) {
+    const message = errorMessage(err);
+    stream.write({ errorDetail: { message }, error: message });
+  }
+  stream.end();
+}
+
+function registryAuth(ctx: RequestContext): string | undefined {
+  const h = ctx.req.headers['x-registry-auth'];
+  return typeof h === 'string' ? h : undefined;
+}
+
+/** Pull: errors resolving the manifest are HTTP errors; later ones go in-band. */
+async function pull(svc: ImageService, ctx: RequestContext, fromImage: string): Promise<void> {
+  const plan = await svc.preparePull({ fromImage, tag: optional(ctx.query, 'tag'), platform: optional(ctx.query, 'platform'), registryAuth: registryAuth(ctx) });
+  const stream = startJsonStream(ctx);
+  try {
+    await plan.run(stream.write);
+  } catch (err) {
+    const message = errorMessage(err);
+    stream.write({ errorDetail: { message }, error: message });
+  }
+  stream.end();
+}
+
+/** Push: always a 200 stream; failures (even a missing local image) are reported in-band, as dockerd does. */
+async function push(svc: ImageService, ctx: RequestContext, name: string): Promise<void> {
+  const stream = startJsonStream(ctx);
+  try {
+    await svc.pushImage({ name, tag: optional(ctx.query, 'tag'), registryAuth: registryAuth(ctx) }, stream.write);
+  } catch (err) {
+    const message = errorMessage(err);
+    stream.write({ errorDetail: { message }, error: message });
+  }
+  stream.end();
+}
+
+/** docker save: unknown names are a 404 before any byte; a later failure cuts the stream. */
+async function save(svc: ImageService, ctx: RequestContext, names: string[]): Promise<void> {
+  const plan = svc.prepareSave(names);
+  const res = ctx.res!;
+  res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  try {
+    await plan.write(res);
+  } catch (err) {
+    res.destroy(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+async function load(svc: ImageService, ctx: RequestContext): Promise<void> {
+  const quiet = boolParam(ctx.query, 'quiet');
+  const stream = startJsonStream(ctx);
+  try {
+    await svc.loadImages(ctx.req, stream.write, quiet);
   } catch (err) {
     const message = errorMessage(err);
     stream.write({ errorDetail: { message }, error: message });
@@ -56,16 +110,21 @@ export function registerImageRoutes(router: Router, deps: ImageRoutesDeps): void
   const svc = createImageService(deps);
 
   router.on('POST', '/images/create', (ctx) => createImage(svc, ctx));
+  router.on('POST', '/auth', async (ctx) => sendJson(ctx, 200, await svc.login(await readJson(ctx))));
 
   router.on('GET', '/images/json', async (ctx) => {
     sendJson(ctx, 200, svc.listImages({ all: boolParam(ctx.query, 'all'), filters: ctx.query.get('filters') }));
   });
 
+  router.on('GET', '/images/get', (ctx) => save(svc, ctx, ctx.query.getAll('names').filter((n) => n !== '')));
+  router.on('POST', '/images/load', (ctx) => load(svc, ctx));
+
   router.on('GET', '/images/*', async (ctx) => {
-    const { name, op } = splitName(ctx.params['*'] ?? '', ['json', 'history']);
+    const { name, op } = splitName(ctx.params['*'] ?? '', ['json', 'history', 'get']);
     if (name === '') notFoundRoute();
     if (op === 'json') sendJson(ctx, 200, await svc.inspectImage(name));
     else if (op === 'history') sendJson(ctx, 200, await svc.imageHistory(name));
+    else if (op === 'get') await save(svc, ctx, [name]);
     else notFoundRoute();
   });
 
@@ -76,7 +135,7 @@ export function registerImageRoutes(router: Router, deps: ImageRoutesDeps): void
       svc.tagImage({ name, repo: ctx.query.get('repo') ?? '', tag: optional(ctx.query, 'tag') });
       sendEmpty(ctx, 201);
     } else if (op === 'push') {
-      throw new NotImplemented('push needs a registry client, which this berthd does not have yet');
+      await push(svc, ctx, name);
     } else notFoundRoute();
   });
 

@@ -1,5 +1,7 @@
 // The foreground part of `run`, `create` and `start -a`: create (pulling a missing image), then
 // attach + wait registered before start, stream the output, return the container's exit code.
+import { encodeRegistryAuth } from '../../../client/auth.ts';
+import { credentialsFor, registryOfImage } from '../../config-file.ts';
 import type { Readable } from 'node:stream';
 import { copyRaw, demuxTo } from '../../../client/demux.ts';
 import type { WaitCondition } from '../../../client/containers.ts';
@@ -33,6 +35,7 @@ export async function createWithPull(ctx: CliContext, plan: CreatePlan): Promise
     await client.images.pull(qualifiedRepo(ref.repo), {
       tag: ref.digest ? ref.digest : (ref.tag ?? 'latest'),
       platform: plan.platform,
+      registryAuth: encodeRegistryAuth(credentialsFor(ctx.io.env, registryOfImage(image))),
       onProgress: render.write,
     });
   } finally {
