@@ -73,6 +73,10 @@ export async function restore(deps: ContainerDeps): Promise<void> {
           // Live: its log is rotated by berthd again.
           const out = outputSettings(rec, containerPaths(deps, rec.id));
           if (out.rotation) deps.runtime.resumeLogRotation(rec.id, out.path, out.rotation);
+          if (rec.state.status === 'running') {
+            deps.health?.init(rec);
+            deps.repo.save(rec);
+          }
         }
         continue;
       }

@@ -144,7 +144,22 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
-  Health?: { Status: string; FailingStreak: number; Log: unknown[] };
+  Health?: Health;
+}
+
+/** One health probe's result (State.Health.Log). */
+export interface HealthcheckResult {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+export interface Health {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  /** The last 5 probes, oldest first. */
+  Log: HealthcheckResult[];
 }
 
 export interface MountPoint {

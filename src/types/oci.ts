@@ -33,7 +33,7 @@ export interface ImageRunConfig {
   WorkingDir?: string;
   Labels?: Record<string, string>;
   StopSignal?: string;
-  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number };
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number; StartInterval?: number };
   OnBuild?: string[] | null;
   Shell?: string[];
 }

@@ -9,7 +9,7 @@ export function containerStatusText(state: ContainerState, now = Date.now()): st
     if (state.Paused) return `Up ${since(state.StartedAt)} (Paused)`;
     if (state.Restarting) return `Restarting (${state.ExitCode}) ${since(state.FinishedAt)} ago`;
     const health = state.Health?.Status;
-    return `Up ${since(state.StartedAt)}${health && health !== 'none' ? ` (${health})` : ''}`;
+    return `Up ${since(state.StartedAt)}${health ? ` (${health === 'starting' ? 'health: starting' : health})` : ''}`;
   }
   if (state.Status === 'removing') return 'Removal In Progress';
   if (state.Dead) return 'Dead';

@@ -1,6 +1,7 @@
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from '../../types/docker.ts';
 import type { ImageConfig } from '../../types/oci.ts';
 import { mergeEnv } from '../../runtime/spec/env.ts';
+import { mergeHealthcheck } from './health.ts';
 
 /**
  * The container's Config: the request merged over the image's config, as dockerd does.
@@ -29,7 +30,7 @@ export function mergeConfig(req: ContainerCreateRequest, image: ImageConfig, id:
     StdinOnce: req.StdinOnce ?? false,
     Env: mergeEnv(img.Env ?? [], req.Env),
     Cmd: cmd,
-    Healthcheck: req.Healthcheck ?? img.Healthcheck ?? undefined,
+    Healthcheck: mergeHealthcheck(req.Healthcheck, img.Healthcheck),
     Image: req.Image,
     // dockerd adds the image's VOLUMEs to the request's (an empty request map takes the image's).
     Volumes: req.Volumes && Object.keys(req.Volumes).length ? { ...(img.Volumes ?? {}), ...req.Volumes } : (img.Volumes ?? req.Volumes ?? null),

@@ -11,6 +11,7 @@ import { initialState, nowRfc3339Nano, type ContainerRecord } from './record.ts'
 import { nameConflict } from './repo.ts';
 import { validateCreate, validateName } from './validate.ts';
 import { mergeLogConfig } from './logconfig.ts';
+import { validateHealthcheck } from './health.ts';
 
 function pickName(deps: ContainerDeps, requested: string | undefined): string {
   if (requested) {
@@ -34,6 +35,7 @@ function pickName(deps: ContainerDeps, requested: string | undefined): string {
 export async function createContainer(deps: ContainerDeps, req: ContainerCreateRequest, requestedName?: string): Promise<ContainerCreateResponse> {
   validateCreate(req);
   const logConfig = mergeLogConfig(req.HostConfig?.LogConfig, deps.logDefaults);
+  validateHealthcheck(req.Healthcheck);
   const name = pickName(deps, requestedName);
   const image = await deps.images.resolve(req.Image);
   const id = randomId();

@@ -11,6 +11,7 @@ import type { RestartManager } from './restartpolicy.ts';
 import type { ContainerConfig, HostConfig, MountPoint } from '../../types/docker.ts';
 import type { SpecMount } from '../../types/oci.ts';
 import type { LogConfig } from './logconfig.ts';
+import type { HealthMonitor } from './health.ts';
 
 /** The host operations the container services need (src/os implements them). */
 export interface ContainerHost {
@@ -61,6 +62,8 @@ export interface ContainerDeps {
   logDefaults: LogConfig;
   /** Pending policy restarts and their backoff (issue 3). */
   restarts: RestartManager;
+  /** Health check probes (absent where no exec service is wired, as in unit tests). */
+  health?: HealthMonitor;
   /** Volumes, binds and tmpfs (absent in unit tests that need none). */
   volumes?: ContainerVolumes;
   /** Host facts the spec needs (read once at startup). */

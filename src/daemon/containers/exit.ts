@@ -20,6 +20,7 @@ export async function handleExit(deps: ContainerDeps, id: string, opts: { fallba
     if (!isRunning(rec.state) || rec.state.status === 'restarting') return false;
     const code = (await deps.runtime.exitCode(id)) ?? opts.fallbackCode;
     if (code === undefined) return false;
+    deps.health?.stop(id);
     const ranMs = Math.max(0, Date.now() - Date.parse(rec.state.startedAt));
     const facts = { exitCode: code, manuallyStopped: rec.state.stoppedByUser === true, restartCount: rec.restartCount };
     const restart = deps.restarts.shouldRestart(rec.hostConfig.RestartPolicy, facts);

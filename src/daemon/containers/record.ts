@@ -1,5 +1,5 @@
 import { ZERO_TIME } from '../../lib/time.ts';
-import type { ContainerConfig, ContainerStatus, HostConfig } from '../../types/docker.ts';
+import type { ContainerConfig, ContainerStatus, Health, HostConfig } from '../../types/docker.ts';
 
 /** The persisted runtime facts of a container; `status` is re-derived at startup. */
 export interface RecordState {
@@ -12,6 +12,8 @@ export interface RecordState {
   finishedAt: string;
   /** Set by `stop`/`kill` from the user, so restart policies know (issue 3). */
   stoppedByUser?: boolean;
+  /** Health check state (State.Health), when the container has a health check. */
+  health?: Health;
 }
 
 export interface ContainerRecord {

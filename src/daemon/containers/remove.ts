@@ -35,6 +35,7 @@ export async function removeContainer(deps: ContainerDeps, ref: string, opts: Re
 /** Mark first, remove files second, the row last: a crash midway is finished by `restore`. */
 export async function destroy(deps: ContainerDeps, rec: ContainerRecord, opts: { removeVolumes?: boolean } = {}): Promise<void> {
   deps.restarts.reset(rec.id);
+  deps.health?.stop(rec.id);
   rec.state = { ...rec.state, status: 'removing' };
   deps.repo.save(rec);
   await releaseRuntime(deps, rec);

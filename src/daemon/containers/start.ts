@@ -113,7 +113,8 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
     deps.lifecycle.emitStartFailed(rec.id); // attach sessions waiting for this start end
     throw error;
   }
-  rec.state = { status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: nowRfc3339Nano(), finishedAt: rec.state.finishedAt };
+  rec.state = { status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: nowRfc3339Nano(), finishedAt: rec.state.finishedAt, health: rec.state.health };
+  deps.health?.init(rec);
   deps.repo.save(rec);
   deps.events.publish('container', 'start', rec.id, eventAttributes(rec));
   deps.lifecycle.emitStarted(rec.id);

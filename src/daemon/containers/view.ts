@@ -25,6 +25,8 @@ export function statusString(rec: ContainerRecord, now = Date.now()): string {
   const s = rec.state;
   switch (s.status) {
     case 'running':
+      // moby's Health.String: "health: starting", "healthy", "unhealthy".
+      if (s.health) return `Up ${humanDuration(now - Date.parse(s.startedAt))} (${s.health.Status === 'starting' ? 'health: starting' : s.health.Status})`;
       return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
@@ -94,6 +96,7 @@ export function inspect(deps: ContainerDeps, rec: ContainerRecord): ContainerIns
       Error: s.error,
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
+      ...(s.health ? { Health: { Status: s.health.Status, FailingStreak: s.health.FailingStreak, Log: [...s.health.Log] } } : {}),
     },
     Image: rec.imageId,
     ResolvConfPath: paths.resolvConfPath,

@@ -4,7 +4,7 @@ import type { ImageRunConfig } from '../../types/oci.ts';
 // Docker's `changes` (import and commit): Dockerfile lines that edit an image config. A minimal
 // parser for the instructions dockerd allows there; full Dockerfile semantics live in builder/.
 
-const ALLOWED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
+const ALLOWED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHECK', 'LABEL', 'ONBUILD', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
 
 /** `["a","b"]` → array; anything else → undefined (shell form). */
 function jsonArray(rest: string): string[] | undefined {
@@ -65,6 +65,54 @@ function keyValues(instr: string, rest: string): Array<[string, string]> {
   });
 }
 
+const HEALTH_FLAGS: Record<string, 'Interval' | 'Timeout' | 'StartPeriod' | 'StartInterval'> = {
+  interval: 'Interval',
+  timeout: 'Timeout',
+  'start-period': 'StartPeriod',
+  'start-interval': 'StartInterval',
+};
+
+/** Go duration ("30s", "1m30s", "500ms") in nanoseconds. */
+function goDurationNs(flag: string, s: string): number {
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  let consumed = 0;
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
+    total += parseFloat(m[1]) * units[m[2]];
+    consumed += m[0].length;
+  }
+  if (s !== '0' && (consumed !== s.length || consumed === 0)) throw new InvalidParameter(`time: invalid duration "${s}" for --${flag}`);
+  return Math.round(total);
+}
+
+/** `HEALTHCHECK [--interval=… --timeout=… --start-period=… --start-interval=… --retries=N] CMD …` or `HEALTHCHECK NONE`. */
+function parseHealthcheck(rest: string): NonNullable<ImageRunConfig['Healthcheck']> {
+  let s = rest;
+  const hc: NonNullable<ImageRunConfig['Healthcheck']> = {};
+  for (let m = /^--([a-z-]+)=(\S*)\s*/.exec(s); m; m = /^--([a-z-]+)=(\S*)\s*/.exec(s)) {
+    const [all, flag, value] = m;
+    s = s.slice(all.length);
+    if (flag === 'retries') {
+      if (!/^\d+$/.test(value)) throw new InvalidParameter(`invalid --retries value: ${value}`);
+      hc.Retries = Number(value);
+    } else if (HEALTH_FLAGS[flag]) {
+      hc[HEALTH_FLAGS[flag]] = goDurationNs(flag, value);
+    } else {
+      throw new InvalidParameter(`Unknown flag: ${flag}`);
+    }
+  }
+  const m = /^(\S+)\s*(.*)$/s.exec(s.trim());
+  const kind = m?.[1].toUpperCase();
+  if (kind === 'NONE') {
+    if (m![2].trim() !== '') throw new InvalidParameter('HEALTHCHECK NONE takes no arguments');
+    return { Test: ['NONE'] };
+  }
+  if (kind !== 'CMD' || !m![2].trim()) throw new InvalidParameter('Unknown type "' + (m?.[1] ?? '') + '" in HEALTHCHECK (try CMD)');
+  const cmd = m![2].trim();
+  const args = jsonArray(cmd);
+  return { ...hc, Test: args ? ['CMD', ...args] : ['CMD-SHELL', cmd] };
+}
+
 /** Apply `changes` lines to a run config (a copy is returned). */
 export function applyChanges(base: ImageRunConfig, changes: readonly string[]): ImageRunConfig {
   const cfg: ImageRunConfig = structuredClone(base);
@@ -115,6 +163,9 @@ export function applyChanges(base: ImageRunConfig, changes: readonly string[]): 
         break;
       case 'STOPSIGNAL':
         cfg.StopSignal = rest;
+        break;
+      case 'HEALTHCHECK':
+        cfg.Healthcheck = parseHealthcheck(rest);
         break;
       case 'ONBUILD':
         cfg.OnBuild = [...(cfg.OnBuild ?? []), rest];
