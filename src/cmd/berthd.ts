@@ -30,6 +30,9 @@ import { handleExit } from '../daemon/containers/exit.ts';
 import { restore } from '../daemon/restore.ts';
 import { applyBootRestarts } from '../daemon/containers/autorestart.ts';
 import { RestartManager } from '../daemon/containers/restartpolicy.ts';
+import { HealthMonitor } from '../daemon/containers/health.ts';
+import { eventAttributes } from '../daemon/containers/deps.ts';
+import { execInContainer } from '../daemon/exec/run.ts';
 import { startExitReconciler } from '../daemon/containers/reconcile.ts';
 import { systemInfo } from '../daemon/system/info.ts';
 import { versionInfo } from '../daemon/system/version.ts';
@@ -124,6 +127,15 @@ async function main(cfg: DaemonConfig): Promise<void> {
     hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit(), boundingCaps: await boundingCapabilities(ALL_CAPABILITIES) },
   };
 
+  // Health probes run through the exec service (the same exec records and events as the API).
+  const execs = new ExecStore();
+  containers.health = new HealthMonitor({
+    get: (id) => repo.get(id),
+    save: (rec) => repo.save(rec),
+    publish: (rec, action) => void events.publish('container', action, rec.id, eventAttributes(rec)),
+    probe: (req) => execInContainer({ ...containers, execs }, req.id, { cmd: req.cmd, user: req.user, workingDir: req.workingDir, timeoutMs: req.timeoutMs, maxOutput: 4097 }),
+  });
+
   // Exits are handled from here on; subscribe before reconciling so none falls in between.
   runtime.onExit((id) => void handleExit(containers, id).catch((err: unknown) => log.error('exit handling failed', { id, error: err })));
   await restore(containers);
@@ -148,7 +160,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
   registerContainerRoutes(router, containers);
   registerContainerFileRoutes(router, { ...containers, content, imageStore: images });
   registerVolumeRoutes(router, volumeDeps);
-  const execDeps: ExecDeps = { ...containers, execs: new ExecStore() };
+  const execDeps: ExecDeps = { ...containers, execs };
   registerExecRoutes(router, execDeps);
   const registryConfig = cfg.registry ?? { mirrors: [], insecure: [], certsDir: '/etc/berth/certs.d' };
   // undici loads with the first pull/push/login, not at start-up (resident memory budget)

@@ -28,6 +28,8 @@ async function ancestorMatches(deps: ContainerDeps, rec: ContainerRecord, ref: s
 export async function listContainers(deps: ContainerDeps, opts: ListOptions): Promise<ContainerSummary[]> {
   const f = Filters.parse(opts.filters, PS_FILTERS);
   for (const s of f.get('status')) if (!STATUSES.includes(s)) throw new InvalidParameter(`invalid filter 'status=${s}'`);
+  // moby's health filter values: starting, healthy, unhealthy, none.
+  for (const h of f.get('health')) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw new InvalidParameter(`Unrecognised filter value for health: ${h}`);
   for (const e of f.get('exited')) if (!/^-?\d+$/.test(e)) throw new InvalidParameter(`invalid filter 'exited=${e}'`);
   let recs = deps.repo.all().sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
   const before = f.get('before')[0];
@@ -49,6 +51,7 @@ export async function listContainers(deps: ContainerDeps, opts: ListOptions): Pr
     if (!f.matchAny('name', (v) => new RegExp(v).test(`/${rec.name}`))) continue;
     if (!f.matchLabels('label', rec.config.Labels)) continue;
     if (!f.matchAny('status', (v) => v === rec.state.status)) continue;
+    if (!f.matchAny('health', (v) => v === (rec.state.health?.Status ?? 'none'))) continue;
     if (f.has('exited') && !(rec.state.status === 'exited' && f.matchAny('exited', (v) => Number(v) === rec.state.exitCode))) continue;
     if (f.has('ancestor')) {
       let ok = false;
