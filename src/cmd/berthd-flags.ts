@@ -19,7 +19,8 @@ Options:
   -l, --log-level string         Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -D, --debug                    Enable debug mode
       --default-runtime string   Default OCI runtime for containers ("runc"|"crun") (default "runc")
-      --storage-driver string    Storage driver to use (default "overlay")
+      --storage-driver string    Storage driver to use: overlay2 (alias overlay) or vfs (default: the data
+                                 root's, else overlay2)
       --cgroup-parent string     Parent cgroup for all containers (default "berth")
       --plugin-dir list          Look for volume plugins (NAME.sock, NAME.spec, NAME.json) here instead of
                                  /run/docker/plugins, /etc/docker/plugins and /usr/lib/docker/plugins
@@ -90,8 +91,8 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
   const execRoot = values['exec-root'] ?? DEFAULT_CONFIG.execRoot;
   const runtime = values['default-runtime'] ?? 'runc';
   if (runtime !== 'runc' && runtime !== 'crun') throw new InvalidParameter(`unknown runtime: ${runtime} (runc or crun)`);
-  const storage = values['storage-driver'] ?? 'overlay';
-  if (storage !== 'overlay' && storage !== 'overlay2') throw new InvalidParameter(`unsupported storage driver: ${storage}`);
+  const storage = values['storage-driver'];
+  if (storage !== undefined && storage !== 'overlay' && storage !== 'overlay2' && storage !== 'vfs') throw new InvalidParameter(`unsupported storage driver: ${storage} (overlay2 or vfs)`);
   const debug = values.debug ?? false;
   const logLevel = values['log-level'] ?? (debug ? 'debug' : 'info');
   if (!isLogLevel(logLevel)) throw new InvalidParameter(`invalid log level: ${logLevel}`);
@@ -129,7 +130,7 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
     logLevel,
     debug,
     defaultRuntime: runtime,
-    storageDriver: 'overlay',
+    storageDriver: storage === undefined ? undefined : storage === 'vfs' ? 'vfs' : 'overlay',
     cgroupParent: values['cgroup-parent'] ?? DEFAULT_CONFIG.cgroupParent,
     pluginDirs: values['plugin-dir']?.length ? { sockets: values['plugin-dir'], specs: values['plugin-dir'] } : DEFAULT_CONFIG.pluginDirs,
     help: values.help ?? false,

@@ -17,7 +17,7 @@ import { KeyedLock } from '../lib/keyedlock.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { MetaDb } from '../store/meta/db.ts';
 import { LocalContentStore } from '../store/content/local.ts';
-import { OverlaySnapshotter } from '../store/snapshots/overlay/overlay.ts';
+import { openStorageDriver } from './storage-driver.ts';
 import { ImageStore } from '../store/images/store.ts';
 import { ConmonRuntime } from '../runtime/conmon/conmon.ts';
 import { realHost } from '../os/host.ts';
@@ -91,7 +91,8 @@ async function main(cfg: DaemonConfig): Promise<void> {
   const db = new MetaDb(paths.db);
   const events = new EventBus();
   const content = new LocalContentStore({ root: paths.content, db });
-  const snapshots = new OverlaySnapshotter({ root: paths.snapshots, db });
+  const storage = await openStorageDriver({ requested: cfg.storageDriver, db, root: paths.snapshots, dataRoot: cfg.dataRoot });
+  const snapshots = storage.snapshotter;
   const images = new ImageStore({ db });
   const runtime = new ConmonRuntime({
     runtimePath: `/usr/bin/${cfg.defaultRuntime}`,
@@ -122,7 +123,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     bundlesDir: paths.bundles,
     cgroupParent: cfg.cgroupParent,
     runtimeName: cfg.defaultRuntime,
-    storageDriver: 'overlay2',
+    storageDriver: storage.displayName,
     volumes: new ContainerMounts(volumeDeps, { findContainer: (ref) => repo.find(ref).id }),
     hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit(), boundingCaps: await boundingCapabilities(ALL_CAPABILITIES) },
   };
@@ -154,7 +155,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
       const all = repo.all();
       const running = all.filter((r) => r.state.status === 'running').length;
       const paused = all.filter((r) => r.state.status === 'paused').length;
-      return systemInfo(cfg, { containers: all.length, running, paused, stopped: all.filter((r) => !isRunning(r.state)).length, images: images.list().length }, { id: daemonId, driver: 'overlay2', eventListeners: listeners.count });
+      return systemInfo(cfg, { containers: all.length, running, paused, stopped: all.filter((r) => !isRunning(r.state)).length, images: images.list().length }, { id: daemonId, driver: storage.displayName, driverStatus: storage.status, eventListeners: listeners.count });
     },
   });
   registerContainerRoutes(router, containers);

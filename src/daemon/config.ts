@@ -10,7 +10,8 @@ export interface DaemonConfig {
   logLevel: string;
   debug: boolean;
   defaultRuntime: 'runc' | 'crun';
-  storageDriver: 'overlay';
+  /** overlay or vfs; absent: the one the data root was made with, else overlay. */
+  storageDriver?: 'overlay' | 'vfs';
   cgroupParent: string;
   /** Where volume plugins are discovered (Docker's /run/docker/plugins, /etc/docker/plugins). */
   pluginDirs: PluginDirs;
@@ -31,7 +32,6 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   logLevel: 'info',
   debug: false,
   defaultRuntime: 'runc',
-  storageDriver: 'overlay',
   cgroupParent: 'berth',
   pluginDirs: DEFAULT_PLUGIN_DIRS,
 };

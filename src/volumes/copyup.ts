@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { entryComponents, joinInside, resolveInScope } from '../lib/safepath.ts';
-import { run } from '../os/exec.ts';
+import { copyTree } from '../os/copy.ts';
 
 async function isEmptyDir(dir: string): Promise<boolean> {
   try {
@@ -31,6 +31,6 @@ export async function copyImageContent(rootfs: string, destination: string, volu
   if (!st.isDirectory()) return false;
   // Even an empty directory is copied: the volume root takes its owner and mode.
   const hasContent = (await readdir(src)).length > 0;
-  await run('cp', ['-a', '--no-target-directory', '--', `${src}/.`, volumeDir]);
+  await copyTree(src, volumeDir);
   return hasContent;
 }

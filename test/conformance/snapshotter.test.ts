@@ -1,12 +1,33 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Mount, Snapshotter } from '../../src/store/snapshots/snapshotter.ts';
 import { OverlaySnapshotter } from '../../src/store/snapshots/overlay/overlay.ts';
+import { VfsSnapshotter } from '../../src/store/snapshots/vfs/vfs.ts';
 import { MetaDb } from '../../src/store/meta/db.ts';
+import { unpackLayer } from '../../src/store/images/unpack.ts';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+
+/** A layer tar in memory. */
+async function layerTar(entries: Array<Partial<tar.Header> & { name: string; data?: string }>): Promise<Buffer> {
+  const pack = tar.pack();
+  const out: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of pack) out.push(c as Buffer);
+  })();
+  for (const { data, ...h } of entries) {
+    await new Promise<void>((resolve, reject) => {
+      pack.entry({ mode: h.type === 'directory' ? 0o755 : 0o644, mtime: new Date('2020-01-01T00:00:00Z'), ...h }, data ?? '', (err) => (err ? reject(err) : resolve()));
+    });
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(out);
+}
 
 interface SnapshotterFixture {
   snapshotter: Snapshotter;
@@ -138,6 +159,41 @@ export function snapshotterSuite(name: string, make: () => SnapshotterFixture): 
       assert.equal(readFileSync(join(viewTarget, 'shared.txt'), 'utf8'), 'from layer 2');
       assert.throws(() => writeFileSync(join(viewTarget, 'x'), 'x'), { code: 'EROFS' });
     }));
+
+    test('unpacked layers: whiteouts and opaque directories hide lower content', { skip: !isRoot && 'needs root to mount' }, withSnapshotter(async ({ snapshotter: s, scratch }, defer) => {
+      const l1 = await layerTar([
+        { name: 'a.txt', data: 'a' },
+        { name: 'keep.txt', data: 'k' },
+        { name: 'd/', type: 'directory' },
+        { name: 'd/x', data: 'x' },
+        { name: 'd/y', data: 'y' },
+        { name: 'owned', data: 'o', uid: 1234, gid: 4321, mode: 0o640 },
+      ]);
+      const l2 = await layerTar([
+        { name: '.wh.a.txt' },
+        { name: 'd/', type: 'directory' },
+        { name: 'd/.wh..wh..opq' },
+        { name: 'd/z', data: 'z' },
+        { name: 'keep.txt', data: 'k2' },
+      ]);
+      const d1 = 'sha256:' + '1'.repeat(64);
+      const d2 = 'sha256:' + '2'.repeat(64);
+      const first = await unpackLayer({ snapshotter: s, parentDiffIds: [], diffId: d1, open: () => Readable.from(l1) });
+      const second = await unpackLayer({ snapshotter: s, parentDiffIds: [d1], diffId: d2, open: () => Readable.from(l2) });
+      assert.ok(first.unpacked && second.unpacked);
+      const target = join(scratch, 'rootfs');
+      defer(mountAll(await s.prepare('ctr', second.chainId), target));
+      assert.deepEqual(readdirSync(target).sort(), ['d', 'keep.txt', 'owned']);
+      assert.deepEqual(readdirSync(join(target, 'd')), ['z']);
+      assert.equal(readFileSync(join(target, 'keep.txt'), 'utf8'), 'k2');
+      const st = statSync(join(target, 'owned'));
+      assert.deepEqual([st.uid, st.gid, st.mode & 0o777], [1234, 4321, 0o640]);
+      // the first layer is untouched by the second
+      const base = join(scratch, 'base');
+      defer(mountAll(await s.view('v1', first.chainId), base));
+      assert.deepEqual(readdirSync(join(base, 'd')).sort(), ['x', 'y']);
+      assert.equal(readFileSync(join(base, 'a.txt'), 'utf8'), 'a');
+    }));
   });
 }
 
@@ -149,6 +205,23 @@ snapshotterSuite('OverlaySnapshotter', () => {
   const scratch = join(dir, 'mnt');
   return {
     snapshotter: new OverlaySnapshotter({ root, db }),
+    root,
+    scratch,
+    cleanup: () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+snapshotterSuite('VfsSnapshotter', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-snap-'));
+  const db = new MetaDb(join(dir, 'meta.db'));
+  const root = join(dir, 'snapshots');
+  mkdirSync(root);
+  const scratch = join(dir, 'mnt');
+  return {
+    snapshotter: new VfsSnapshotter({ root, db }),
     root,
     scratch,
     cleanup: () => {

@@ -59,7 +59,10 @@ export class TestDaemon {
   }
 
   async start(extraEnv: Record<string, string> = {}, extraArgs: string[] = []): Promise<void> {
-    this.proc = spawn(NODE, [BERTHD, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug', ...extraArgs], {
+    // BERTH_TEST_STORAGE_DRIVER=vfs runs the whole integration suite on the vfs snapshotter.
+    const driver = process.env.BERTH_TEST_STORAGE_DRIVER;
+    const driverArgs = driver && !extraArgs.includes('--storage-driver') ? ['--storage-driver', driver] : [];
+    this.proc = spawn(NODE, [BERTHD, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug', ...driverArgs, ...extraArgs], {
       env: { ...process.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -248,11 +251,11 @@ export function berth(d: TestDaemon, args: string[], opts: { input?: string; tim
  * One berthd with busybox imported for the whole test file: registers before/after hooks and
  * returns an accessor (the daemon exists only once `before` has run).
  */
-export function useDaemon(): () => TestDaemon {
+export function useDaemon(opts: { args?: string[] } = {}): () => TestDaemon {
   let d: TestDaemon | undefined;
   before(async () => {
     d = new TestDaemon();
-    await d.start();
+    await d.start({}, opts.args ?? []);
     await d.importBusybox();
   });
   after(async () => {

@@ -31,7 +31,7 @@ function cgroupVersion(): '1' | '2' {
 }
 
 /** GET /info, in dockerd's shape (see shared/docker-api-bodies/info.json). */
-export function systemInfo(cfg: DaemonConfig, counts: InfoCounts, extra: { id: string; driver: string; eventListeners: number }): Record<string, unknown> {
+export function systemInfo(cfg: DaemonConfig, counts: InfoCounts, extra: { id: string; driver: string; driverStatus?: Array<[string, string]>; eventListeners: number }): Record<string, unknown> {
   const os = osName();
   return {
     ID: extra.id,
@@ -41,7 +41,7 @@ export function systemInfo(cfg: DaemonConfig, counts: InfoCounts, extra: { id: s
     ContainersStopped: counts.stopped,
     Images: counts.images,
     Driver: extra.driver,
-    DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
+    DriverStatus: extra.driverStatus ?? [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
     Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
     MemoryLimit: true,
     SwapLimit: true,

@@ -43,7 +43,8 @@ export class ContainerMounts implements ContainerVolumes {
 
   /** dockerd's order: volumes-from, then Binds, then Mounts, then the image's and Config's VOLUMEs for paths still free. */
   private async parse(config: ContainerConfig, hc: HostConfig): Promise<ParsedMount[]> {
-    const volumeDriver = hc.VolumeDriver || 'local';
+    // '' = no driver asked for: an existing volume keeps its own, a new one is local.
+    const volumeDriver = hc.VolumeDriver || '';
     const byDest = new Map<string, ParsedMount>();
     for (const spec of hc.VolumesFrom ?? []) {
       const { container, mode } = parseVolumesFrom(spec);
@@ -93,7 +94,10 @@ export class ContainerMounts implements ContainerVolumes {
       for (const p of parsed) {
         const record = { ...p.record };
         if (p.volume) {
-          const { volume, created: isNew } = await ensureVolume(this.deps, { ...p.volume, anonymous: p.volume.name === '' });
+          const { volume, created: isNew } = await ensureVolume(this.deps, { ...p.volume, anonymous: p.volume.name === '' }).catch((err: unknown) => {
+            // A missing plugin must not read as a missing image (the CLI would try to pull it).
+            throw isKind(err, 'NotFound') ? new InvalidParameter(errorMessage(err), { cause: err }) : err;
+          });
           if (isNew) created.push(volume.name);
           record.Name = volume.name;
           record.Driver = volume.driver;

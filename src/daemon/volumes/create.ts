@@ -10,6 +10,7 @@ import { volumeView } from './view.ts';
 
 export interface EnsureVolumeOptions {
   name: string;
+  /** '' = the existing volume's driver, else local. */
   driver: string;
   driverOptions: Record<string, string>;
   labels: Record<string, string>;
@@ -33,9 +34,10 @@ export async function ensureVolume(deps: VolumeDeps, opts: EnsureVolumeOptions):
   const anonymous = opts.anonymous ?? opts.name === '';
   const name = opts.name || randomId();
   validateVolumeName(name);
-  const driverName = opts.driver || 'local';
   return deps.locks.run(volumeLockKey(name), async () => {
     const existing = deps.store.get(name);
+    // No driver asked for: an existing volume is used with whatever driver it has.
+    const driverName = opts.driver || existing?.driver || 'local';
     if (existing) {
       if (existing.driver !== driverName) throw new Conflict(`create ${name}: volume name "${name}" already in use with driver "${existing.driver}"`);
       return { volume: existing, created: false };

@@ -1,5 +1,5 @@
 import { constants, type Stats } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,8 +19,19 @@ type Header = Omit<tar.Header, 'pax'> & { pax?: Record<string, string> | null };
 /** A tar entry's body (a streamx Readable, which is async iterable). */
 type EntryBody = AsyncIterable<Buffer>;
 
+export interface ApplyOptions {
+  /**
+   * 'overlay' (default): whiteouts become overlay whiteouts and opaque xattrs, for an upper dir.
+   * 'delete': whiteouts delete what they name, for a directory that holds the whole tree (vfs).
+   */
+  whiteouts?: 'overlay' | 'delete';
+}
+
 interface ApplyState {
   root: string;
+  whiteouts: 'overlay' | 'delete';
+  /** Paths this layer wrote ('delete' mode: an opaque marker keeps them, drops the rest). */
+  written: Set<string>;
   size: number;
   /** Directory times are set last: creating children would bump them again. */
   dirTimes: Array<{ path: string; mtime: Date }>;
@@ -33,11 +44,11 @@ interface ApplyState {
  * scope, so neither `..` entries nor hostile symlinks can write outside it. Returns the number of
  * bytes of regular file content written.
  */
-export async function applyLayer(src: Readable, dir: string): Promise<{ size: number }> {
+export async function applyLayer(src: Readable, dir: string, opts: ApplyOptions = {}): Promise<{ size: number }> {
   const extract = tar.extract();
   const feeding = pipeline(decompressStream(src), extract);
   feeding.catch(() => undefined); // observed below; avoid an unhandled rejection meanwhile
-  const state: ApplyState = { root: dir, size: 0, dirTimes: [] };
+  const state: ApplyState = { root: dir, whiteouts: opts.whiteouts ?? 'overlay', written: new Set(), size: 0, dirTimes: [] };
   try {
     for await (const entry of extract) {
       // streamx's Readable iterates Buffers; its typings say `any`.
@@ -79,12 +90,13 @@ async function applyEntry(state: ApplyState, h: Header, entry: EntryBody): Promi
   const base = parts[parts.length - 1];
   if (base.startsWith(WHITEOUT_PREFIX)) {
     await drain(entry);
-    await applyWhiteout(state.root, parts);
+    await applyWhiteout(state, parts);
     return;
   }
 
   const resolved = await resolveParentInScope(state.root, parts);
   const path = joinInside(state.root, resolved);
+  if (state.whiteouts === 'delete') state.written.add(path);
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   const existing = await lstatOrUndefined(path);
   // A tar entry replaces what was there, except that a directory over a directory merges.
@@ -173,11 +185,20 @@ async function setXattrs(path: string, pax: Record<string, string>): Promise<voi
   }
 }
 
-async function applyWhiteout(root: string, parts: string[]): Promise<void> {
+async function applyWhiteout(state: ApplyState, parts: string[]): Promise<void> {
+  const root = state.root;
   const base = parts[parts.length - 1];
   const parentPath = joinInside(root, await resolveInScope(root, parts.slice(0, -1)));
   await mkdir(parentPath, { recursive: true, mode: 0o755 });
   if (base === WHITEOUT_OPAQUE) {
+    if (state.whiteouts === 'delete') {
+      // The directory hides everything below it from lower layers: keep only this layer's entries.
+      for (const name of await readdir(parentPath)) {
+        const p = join(parentPath, name);
+        if (!state.written.has(p)) await rm(p, { recursive: true, force: true });
+      }
+      return;
+    }
     await run('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', parentPath]);
     return;
   }
@@ -185,5 +206,6 @@ async function applyWhiteout(root: string, parts: string[]): Promise<void> {
   const target = join(parentPath, base.slice(WHITEOUT_PREFIX.length));
   if (target === parentPath || base.slice(WHITEOUT_PREFIX.length).includes('/')) throw new InvalidParameter(`invalid whiteout ${parts.join('/')}`);
   await rm(target, { recursive: true, force: true });
+  if (state.whiteouts === 'delete') return;
   await run('mknod', ['-m', '0', target, 'c', '0', '0']);
 }

@@ -28,7 +28,7 @@ export async function unpackLayer(opts: UnpackLayerOptions): Promise<{ chainId: 
   const key = `extract-${randomBytes(6).toString('hex')}-${chain}`;
   await snapshotter.prepare(key, parent);
   try {
-    await (await loadApply())(opts.open(), await snapshotter.upperDir(key));
+    await (await loadApply())(opts.open(), await snapshotter.upperDir(key), { whiteouts: snapshotter.layout === 'copy' ? 'delete' : 'overlay' });
     try {
       await snapshotter.commit(chain, key);
     } catch (err) {
@@ -46,6 +46,6 @@ export async function unpackLayer(opts: UnpackLayerOptions): Promise<{ chainId: 
 }
 
 // The tar codec is loaded on first use: a daemon that never unpacks keeps ~5 MB less resident.
-async function loadApply(): Promise<typeof import('../diff/apply.ts').applyLayer> {
+async function loadApply(): Promise<(typeof import('../diff/apply.ts'))['applyLayer']> {
   return (await import('../diff/apply.ts')).applyLayer;
 }

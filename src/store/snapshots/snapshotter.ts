@@ -22,6 +22,12 @@ export interface SnapshotInfo {
  */
 export interface Snapshotter {
   readonly name: string; // 'overlay' | 'vfs' (also the GraphDriver name shown in inspect)
+  /**
+   * What `upperDir` holds. 'overlay' (the default when absent): only the snapshot's own changes,
+   * deletions as overlay whiteouts. 'copy' (vfs): the complete tree, so a layer is unpacked with
+   * real deletions and a diff needs the parent to compare with.
+   */
+  readonly layout?: 'overlay' | 'copy';
   stat(key: string): Promise<SnapshotInfo | undefined>;
   /** A writable snapshot on top of `parent` (a committed key, or none for an empty base). */
   prepare(key: string, parent?: string): Promise<Mount[]>;
