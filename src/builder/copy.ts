@@ -22,6 +22,8 @@ export interface LayerEntry {
   /** Content: a host file, or bytes (heredocs, downloads). */
   hostPath?: string;
   data?: Buffer;
+  /** Content digest of hostPath, when known. */
+  digest?: string;
   size: number;
   /** A parent directory that exists in the image already (kept with its metadata). */
   existing?: boolean;
@@ -164,7 +166,10 @@ export async function planCopy(opts: CopyPlanOptions): Promise<LayerEntry[]> {
     if (e.type === 'other') return; // sockets, devices, FIFOs are not copied
     const mode = e.type === 'symlink' ? 0o777 : (opts.chmod ?? e.mode);
     const le: LayerEntry = { path: key, type: e.type, mode, uid, gid, mtime: e.mtime, size: e.size };
-    if (e.type === 'file') le.hostPath = e.hostPath;
+    if (e.type === 'file') {
+      le.hostPath = e.hostPath;
+      if (e.digest) le.digest = e.digest;
+    }
     if (e.type === 'symlink') le.linkname = e.linkname;
     out.set(key, le);
   };
@@ -226,6 +231,7 @@ export async function checksumEntries(entries: readonly LayerEntry[]): Promise<s
   for (const e of entries) {
     let content = '';
     if (e.data) content = createHash('sha256').update(e.data).digest('hex');
+    else if (e.digest) content = e.digest.slice('sha256:'.length);
     else if (e.hostPath) content = await fileDigest(e.hostPath);
     h.update(JSON.stringify([e.path, e.type, e.mode, e.uid, e.gid, e.linkname ?? '', content, e.existing ? 1 : 0]) + '\n');
   }

@@ -19,6 +19,8 @@ export interface TreeEntry {
   linkname?: string;
   /** Where the bytes are on the host (regular files). */
   hostPath: string;
+  /** Content digest when already known (computed while the context was unpacked). */
+  digest?: string;
 }
 
 export interface TreeView {
@@ -53,13 +55,19 @@ async function toEntry(path: string, st: Stats): Promise<TreeEntry> {
 /** A plain directory (the build context). */
 export class DirView implements TreeView {
   readonly root: string;
-  constructor(root: string) {
+  private readonly digests: ReadonlyMap<string, string> | undefined;
+  constructor(root: string, digests?: ReadonlyMap<string, string>) {
     this.root = root;
+    this.digests = digests;
   }
   async lstat(parts: readonly string[]): Promise<TreeEntry | undefined> {
     const path = join(this.root, ...parts);
     const st = await lstatOrUndefined(path);
-    return st ? toEntry(path, st) : undefined;
+    if (!st) return undefined;
+    const e = await toEntry(path, st);
+    const digest = st.isFile() ? this.digests?.get(path) : undefined;
+    if (digest) e.digest = digest;
+    return e;
   }
   async readdir(parts: readonly string[]): Promise<string[]> {
     return (await readdir(join(this.root, ...parts))).sort();

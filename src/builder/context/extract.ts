@@ -3,6 +3,7 @@
 // symlinks met on the way are followed as if the context directory were `/`, so neither a
 // `../../etc/passwd` entry nor a `link -> /` symlink followed by `link/etc/x` can write outside it.
 // Later reads (COPY sources, the Dockerfile) resolve paths the same way.
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, link, lstat, mkdir, open, readdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -18,7 +19,11 @@ import { decompressStream } from '../../store/diff/compression.ts';
 export interface ExtractStats {
   entries: number;
   bytes: number;
+  /** sha256 of each regular file's content by host path, computed while unpacking (for COPY checksums). */
+  digests: Map<string, string>;
 }
+
+const WRITE_BATCH = 1 << 20;
 
 async function drain(entry: AsyncIterable<Buffer>): Promise<void> {
   for await (const _ of entry) {
@@ -31,7 +36,8 @@ export async function extractContext(src: Readable, dir: string): Promise<Extrac
   const extract = tar.extract();
   const feeding = pipeline(decompressStream(src), extract);
   feeding.catch(() => undefined);
-  const stats: ExtractStats = { entries: 0, bytes: 0 };
+  const digests = new Map<string, string>();
+  const stats: ExtractStats = { entries: 0, bytes: 0, digests };
   try {
     for await (const entry of extract) {
       const h = entry.header;
@@ -56,16 +62,29 @@ export async function extractContext(src: Readable, dir: string): Promise<Extrac
           break;
         case 'file':
         case 'contiguous-file': {
-          const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+          const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+          const hash = createHash('sha256');
           try {
+            // Gather chunks and write them in few, large writes (tar-stream hands out small ones).
+            let pending: Buffer[] = [];
+            let pendingBytes = 0;
             for await (const chunk of body) {
-              await fh.write(chunk);
+              hash.update(chunk);
+              pending.push(chunk);
+              pendingBytes += chunk.length;
               stats.bytes += chunk.length;
+              if (pendingBytes >= WRITE_BATCH) {
+                await fh.writev(pending);
+                pending = [];
+                pendingBytes = 0;
+              }
             }
+            if (pending.length > 0) await fh.writev(pending);
           } finally {
             await fh.close();
           }
-          await chmod(path, mode);
+          await chmod(path, mode); // open()'s mode is masked by the umask
+          digests.set(path, 'sha256:' + hash.digest('hex'));
           break;
         }
         case 'symlink':

@@ -21,6 +21,8 @@ export interface BuilderDeps extends ImageCommitDeps {
 
 export interface BuildRequest {
   contextDir: string;
+  /** Content digests of the context's files by host path, if the unpacking computed them. */
+  contextDigests?: ReadonlyMap<string, string>;
   buildArgs: Record<string, string | null>;
   target?: string;
   noCache: boolean;
@@ -98,7 +100,7 @@ export class BuildRun {
     this.req = req;
     this.progress = progress;
     this.escape = escape;
-    this.contextView = new DirView(req.contextDir);
+    this.contextView = new DirView(req.contextDir, req.contextDigests);
   }
 
   get context(): TreeView {

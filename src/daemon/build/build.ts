@@ -8,6 +8,7 @@ import { applyIgnore, extractContext } from '../../builder/context/extract.ts';
 import type { RunHostConfig } from '../../builder/runner.ts';
 import { dockerignoreMatcher, parseDockerignore } from '../../lib/dockerignore.ts';
 import { shortId } from '../../lib/digest.ts';
+import { log } from '../../lib/logger.ts';
 import { InvalidParameter, errorMessage } from '../../lib/errors.ts';
 import { entryComponents, joinInside, resolveInScope } from '../../lib/safepath.ts';
 import { familiar, formatReference, parseNormalizedNamed, withDefaultTag } from '../../store/images/reference.ts';
@@ -92,16 +93,23 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
     if (params.quiet) quietBuffer.push(text);
     else out.write({ stream: text });
   };
+  const t0 = performance.now();
+  const phases: Record<string, number> = {};
+  const mark = (name: string): void => {
+    phases[name] = Math.round((performance.now() - t0) * 10) / 10;
+  };
   try {
     const ctxDir = join(dir, 'context');
     await mkdir(ctxDir, { mode: 0o755 });
-    await extractContext(body, ctxDir);
+    const { digests } = await extractContext(body, ctxDir);
+    mark('extracted');
     const df = await readDockerfile(ctxDir, params.dockerfile);
     const ignoreFile = await lstat(join(ctxDir, '.dockerignore')).catch(() => undefined);
     if (ignoreFile?.isFile()) {
       const patterns = parseDockerignore(await readFile(join(ctxDir, '.dockerignore'), 'utf8'));
       await applyIgnore(ctxDir, dockerignoreMatcher(patterns, [df.rel, '.dockerignore']));
     }
+    mark('dockerfile');
     const { images, containers } = deps;
     const builderDeps: BuilderDeps = {
       content: images.content,
@@ -114,9 +122,10 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
     const result = await runBuild(
       builderDeps,
       df.text,
-      { contextDir: ctxDir, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
+      { contextDir: ctxDir, contextDigests: digests, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
       { stream },
     );
+    mark('built');
     if (result.unusedArgs.length > 0) stream(`[Warning] One or more build-args [${result.unusedArgs.join(' ')}] were not consumed\n`);
     out.write({ aux: { ID: result.imageId } });
     if (params.quiet) out.write({ stream: `${result.imageId}\n` });
@@ -132,6 +141,8 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
     failure = err;
   } finally {
     await rm(dir, { recursive: true, force: true });
+    mark('cleaned');
+    log.debug('build phases (ms)', phases);
   }
   // Reported after the cleanup: a client that stops reading at the error finds nothing left over.
   if (params.quiet) for (const t of quietBuffer) out.write({ stream: t });
