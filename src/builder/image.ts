@@ -65,8 +65,13 @@ export async function commitImage(deps: ImageCommitDeps, opts: { parent?: ImageR
   });
 }
 
-/** The layer directories of an image, top first (for LayerView). */
+/**
+ * The layer directories of an image, top first (for LayerView). A copying snapshotter (vfs) keeps
+ * a complete tree per snapshot: its top directory alone is the image's filesystem.
+ */
 export async function layerDirs(snapshots: Snapshotter, diffIds: readonly string[]): Promise<string[]> {
+  if (diffIds.length === 0) return [];
+  if (snapshots.layout === 'copy') return [await snapshots.upperDir(chainId(diffIds))];
   const dirs: string[] = [];
   for (let i = diffIds.length; i >= 1; i--) dirs.push(await snapshots.upperDir(chainId(diffIds.slice(0, i))));
   return dirs;
