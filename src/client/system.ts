@@ -1,5 +1,5 @@
 // System area: ping, version, info, events.
-import type { EventMessage, VersionResponse } from '../types/docker.ts';
+import type { ContainerSummary, EventMessage, ImageSummary, VersionResponse } from '../types/docker.ts';
 import { encodeFilters, type FilterMap } from './filters.ts';
 import { jsonLines, type PingResult, type Transport } from './transport.ts';
 
@@ -13,6 +13,16 @@ export interface EventsOptions {
 
 /** `GET /info` is large and grows with every release; callers read what they need. */
 export type InfoResponse = Record<string, unknown>;
+
+/** GET /system/df (volume and build-cache entries are kept as the daemon sends them). */
+export interface SystemDfResponse {
+  LayersSize?: number;
+  Images?: ImageSummary[];
+  Containers?: ContainerSummary[];
+  Volumes?: unknown[];
+  BuildCache?: unknown[] | null;
+  BuilderSize?: number;
+}
 
 export class SystemApi {
   private readonly transport: Transport;
@@ -47,5 +57,10 @@ export class SystemApi {
     } finally {
       res.destroy();
     }
+  }
+
+  /** Disk usage of images, containers, volumes and the build cache (`types` narrows it). */
+  df(types: Array<'container' | 'image' | 'volume' | 'build-cache'> = []): Promise<SystemDfResponse> {
+    return this.transport.json<SystemDfResponse>({ path: '/system/df', query: { type: types.length > 0 ? types : undefined } });
   }
 }

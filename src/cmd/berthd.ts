@@ -42,6 +42,9 @@ import { registerSystemRoutes } from '../server/routes/system.ts';
 import { registerContainerRoutes } from '../server/routes/containers.ts';
 import { registerImageRoutes } from '../server/routes/images.ts';
 import { registerContainerFileRoutes } from '../server/routes/container-files.ts';
+import { registerSystemDfRoutes } from '../server/routes/system-df.ts';
+import { volumesUsage } from '../daemon/volumes/usage.ts';
+import { buildCacheUsage } from '../daemon/build/prune.ts';
 import { registerExecRoutes } from '../server/routes/exec.ts';
 import { ExecStore } from '../daemon/exec/store.ts';
 import type { ExecDeps } from '../daemon/exec/deps.ts';
@@ -171,7 +174,9 @@ async function main(cfg: DaemonConfig): Promise<void> {
   // Build contexts left by a crash are garbage; RUN containers of a crashed build are ordinary
   // containers, which restore handles.
   rmSync(paths.builds, { recursive: true, force: true });
-  registerBuildRoutes(router, { images: imageDeps, containers, cache: new BuildCache(db, (id) => images.get(id) !== undefined), buildsDir: paths.builds });
+  const buildDeps = { images: imageDeps, containers, cache: new BuildCache(db, (id) => images.get(id) !== undefined), buildsDir: paths.builds };
+  registerBuildRoutes(router, buildDeps);
+  registerSystemDfRoutes(router, { containers, images: imageDeps, volumes: () => volumesUsage(volumeDeps), buildCache: async () => buildCacheUsage(buildDeps) });
 
   // UNIX sockets are plain HTTP; tcp:// hosts use TLS when --tls/--tlsverify say so.
   const servers: Server[] = [];

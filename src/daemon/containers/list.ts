@@ -2,6 +2,7 @@ import { Filters } from '../../lib/filters.ts';
 import { InvalidParameter } from '../../lib/errors.ts';
 import type { ContainerSummary } from '../../types/docker.ts';
 import type { ContainerDeps } from './deps.ts';
+import { containerRwSize } from './size.ts';
 import type { ContainerRecord } from './record.ts';
 import { summary } from './view.ts';
 
@@ -60,9 +61,10 @@ export async function listContainers(deps: ContainerDeps, opts: ListOptions): Pr
     }
     let sizes: { rw: number; rootFs: number } | undefined;
     if (opts.size) {
-      const snap = await deps.snapshots.stat(rec.id);
+      // An active snapshot's recorded size is 0: measure what the container wrote.
+      const rw = await containerRwSize(deps, rec.id);
       const image = deps.images.get(rec.imageId);
-      sizes = { rw: snap?.size ?? 0, rootFs: (snap?.size ?? 0) + (image?.size ?? 0) };
+      sizes = { rw, rootFs: rw + (image?.size ?? 0) };
     }
     out.push(summary(rec, sizes, deps));
     if (opts.limit !== undefined && opts.limit > 0 && out.length >= opts.limit) break;

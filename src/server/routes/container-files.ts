@@ -4,6 +4,7 @@ import type { ContainerConfig } from '../../types/docker.ts';
 import type { ContainerFilesDeps } from '../../daemon/containers/files-deps.ts';
 import { commitContainer } from '../../daemon/containers/commit.ts';
 import { containerChanges } from '../../daemon/containers/changes.ts';
+import { pruneContainers } from '../../daemon/containers/prune.ts';
 import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath } from '../../daemon/containers/archive.ts';
 import { InvalidParameter } from '../../lib/errors.ts';
 import type { RequestContext } from '../context.ts';
@@ -75,5 +76,9 @@ export function registerContainerFileRoutes(router: Router, deps: ContainerFiles
       res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
       return res;
     });
+  });
+
+  router.on('POST', '/containers/prune', async (ctx) => {
+    sendJson(ctx, 200, await pruneContainers(deps, ctx.query.get('filters')));
   });
 }
