@@ -194,6 +194,36 @@ export function snapshotterSuite(name: string, make: () => SnapshotterFixture): 
       assert.deepEqual(readdirSync(join(base, 'd')).sort(), ['x', 'y']);
       assert.equal(readFileSync(join(base, 'a.txt'), 'utf8'), 'a');
     }));
+
+    test('the changes of an active snapshot read as an overlay upper dir (for layers and docker diff)', { skip: !isRoot && 'needs root to mount' }, withSnapshotter(async ({ snapshotter: s, scratch }) => {
+      await s.prepare('a');
+      const u = await s.upperDir('a');
+      writeFileSync(join(u, 'same.txt'), 'same');
+      writeFileSync(join(u, 'changed.txt'), 'v1');
+      writeFileSync(join(u, 'gone.txt'), 'x');
+      mkdirSync(join(u, 'dir'));
+      writeFileSync(join(u, 'dir', 'inner.txt'), 'i');
+      await s.commit('l1', 'a');
+      const target = join(scratch, 'rootfs');
+      const unmount = mountAll(await s.prepare('ctr', 'l1'), target);
+      try {
+        writeFileSync(join(target, 'changed.txt'), 'v2 longer');
+        rmSync(join(target, 'gone.txt'));
+        writeFileSync(join(target, 'dir', 'added.txt'), 'new');
+      } finally {
+        unmount();
+      }
+      const diff = s.diff ? await s.diff('ctr') : { upper: await s.upperDir('ctr'), lowers: [] as string[], release: async () => undefined };
+      try {
+        assert.deepEqual(readdirSync(diff.upper).sort(), ['changed.txt', 'dir', 'gone.txt']);
+        assert.equal(readFileSync(join(diff.upper, 'changed.txt'), 'utf8'), 'v2 longer');
+        const wh = statSync(join(diff.upper, 'gone.txt'));
+        assert.ok(wh.isCharacterDevice() && wh.rdev === 0, 'a deletion is an overlay whiteout');
+        assert.deepEqual(readdirSync(join(diff.upper, 'dir')), ['added.txt']);
+      } finally {
+        await diff.release();
+      }
+    }));
   });
 }
 

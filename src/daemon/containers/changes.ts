@@ -57,8 +57,16 @@ async function isOpaque(dir: FileHandle, name: string): Promise<boolean> {
 /** GET /containers/{id}/changes: what the container changed, from its upper dir (A=1, C=0, D=2). */
 export async function containerChanges(deps: ContainerDeps, ref: string): Promise<ContainerChange[]> {
   const rec = deps.repo.find(ref);
-  const upper = await deps.snapshots.upperDir(rec.id);
-  const lowers = await lowerDirs(deps, rec.id);
+  // A snapshotter whose upper dir is not a diff (vfs) makes one to read.
+  const diff = deps.snapshots.diff ? await deps.snapshots.diff(rec.id) : undefined;
+  try {
+    return await changesOf(diff?.upper ?? (await deps.snapshots.upperDir(rec.id)), diff?.lowers ?? (await lowerDirs(deps, rec.id)));
+  } finally {
+    await diff?.release();
+  }
+}
+
+async function changesOf(upper: string, lowers: string[]): Promise<ContainerChange[]> {
   const out: ContainerChange[] = [];
   const changedDirs = new Set<string>();
   const root = await openRootDir(upper);

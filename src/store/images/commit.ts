@@ -67,9 +67,17 @@ export async function commitLayer(deps: CommitDeps, opts: CommitLayerOptions): P
   const parentDiffIds = parent?.config.rootfs.diff_ids ?? [];
   const parentChain = parent?.chainId ?? '';
 
-  const tar = layerTar(await snapshotter.upperDir(opts.snapshotKey), opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {});
-  const blob = await content.writeStream(tar.stream, { mediaType: MediaTypes.ociLayer });
-  const { entries } = await tar.done;
+  // A snapshotter whose upper dir is not a diff (vfs) makes one for the layer.
+  const diff = snapshotter.diff ? await snapshotter.diff(opts.snapshotKey) : { upper: await snapshotter.upperDir(opts.snapshotKey), release: async () => undefined };
+  let blob;
+  let entries: number;
+  try {
+    const tar = layerTar(diff.upper, opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {});
+    blob = await content.writeStream(tar.stream, { mediaType: MediaTypes.ociLayer });
+    ({ entries } = await tar.done);
+  } finally {
+    await diff.release();
+  }
   const empty = entries === 0 && opts.emptyLayerAllowed !== false;
 
   let diffId: string | undefined;

@@ -5,6 +5,12 @@ export interface Mount {
   options: string[];
 }
 
+export interface SnapshotDiff {
+  upper: string;
+  lowers: string[];
+  release(): Promise<void>;
+}
+
 export type SnapshotKind = 'committed' | 'active' | 'view';
 
 export interface SnapshotInfo {
@@ -38,6 +44,13 @@ export interface Snapshotter {
   commit(name: string, key: string): Promise<void>;
   /** Remove a snapshot; fails with Conflict if it has children. */
   remove(key: string): Promise<void>;
+  /**
+   * The changes of the active snapshot `key` as an overlay-style upper dir (whiteouts as char
+   * device 0:0) and the directories to compare it with (nearest first), for layer tars and
+   * `docker diff`. Needed where `upperDir` is not a diff (layout 'copy'); `release` removes
+   * whatever was made for it.
+   */
+  diff?(key: string): Promise<SnapshotDiff>;
   /** The directory a layer can be unpacked into directly (the active snapshot's upper dir). */
   upperDir(key: string): Promise<string>;
   list(): Promise<SnapshotInfo[]>;

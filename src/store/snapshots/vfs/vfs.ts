@@ -5,7 +5,8 @@ import { Conflict, InvalidParameter, NotFound } from '../../../lib/errors.ts';
 import { fsyncDir } from '../../../lib/atomic.ts';
 import { copyTree } from '../../../os/copy.ts';
 import type { MetaDb } from '../../meta/db.ts';
-import type { Mount, SnapshotInfo, SnapshotKind, Snapshotter } from '../snapshotter.ts';
+import type { Mount, SnapshotDiff, SnapshotInfo, SnapshotKind, Snapshotter } from '../snapshotter.ts';
+import { diffTrees } from './diff.ts';
 
 export interface VfsSnapshotterOptions {
   /** `<dataRoot>/snapshots`: one directory per snapshot, `<id>/fs` holds a complete tree. */
@@ -149,6 +150,21 @@ export class VfsSnapshotter implements Snapshotter {
       throw err;
     }
     await rm(doomed, { recursive: true, force: true });
+  }
+
+  async diff(key: string): Promise<SnapshotDiff> {
+    const r = this.mustRow(key);
+    const parent = r.parent !== null ? this.fsDir(this.mustRow(r.parent).id) : undefined;
+    // Under the snapshots root: the same filesystem (hardlinks), and swept as an orphan after a crash.
+    const out = join(this.root, `${TMP_PREFIX}diff-${randomBytes(8).toString('hex')}`);
+    await mkdir(out, { mode: 0o755 });
+    try {
+      await diffTrees(this.fsDir(r.id), parent, out);
+    } catch (err) {
+      await rm(out, { recursive: true, force: true });
+      throw err;
+    }
+    return { upper: out, lowers: parent ? [parent] : [], release: () => rm(out, { recursive: true, force: true }) };
   }
 
   /** The snapshot's own directory: for vfs, the complete tree (not a diff). */
