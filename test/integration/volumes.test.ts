@@ -211,6 +211,18 @@ test('volume rm of an in-use volume is 409 and keeps the data; prune removes onl
   await ok(['volume', 'rm', 'busy']);
 });
 
+test('system df reports volumes with size and refcount (UsageData)', async () => {
+  await ok(['run', '--name', 'dfuser', '-v', 'dfvol:/v', 'busybox', 'sh', '-c', 'head -c 12345 /dev/zero > /v/f']);
+  const df = await daemon().api('GET', '/system/df?type=volume');
+  assert.equal(df.status, 200, df.body);
+  const vol = df.json<{ Volumes: Array<{ Name: string; UsageData: { Size: number; RefCount: number } }> }>().Volumes.find((v) => v.Name === 'dfvol');
+  assert.deepEqual(vol?.UsageData, { Size: 12345, RefCount: 1 });
+  const cli = await ok(['system', 'df', '-v']);
+  assert.match(cli, /^dfvol\s+1\s+12.35kB$/m);
+  await ok(['rm', 'dfuser']);
+  await ok(['volume', 'rm', 'dfvol']);
+});
+
 test('local driver options: tmpfs volume and a bind of an existing directory', async () => {
   await ready();
   await ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=64k', 'tmpvol']);
