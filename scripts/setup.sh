@@ -25,4 +25,5 @@ fi
 npm install --no-audit --no-fund --loglevel=error >/dev/null
 "$NODE" node_modules/typescript/bin/tsc -p tsconfig.json
 chmod +x bin/berth bin/berthd scripts/*.sh
+./scripts/install-service.sh
 echo "berth: installed ($("$NODE" --version), $(runc --version | head -1), conmon $(conmon --version | head -1 | awk '{print $3}'))"

@@ -14,7 +14,7 @@ A container engine that serves the Docker Engine API.
 Options:
       --data-root string         Root directory of persistent state (default "/var/lib/berth")
       --exec-root string         Root directory for execution state (default "/run/berth")
-  -H, --host list                Daemon socket(s) to listen on (default unix:///run/berth/berth.sock)
+  -H, --host list                Daemon socket(s) to listen on: unix://, tcp:// or fd:// (systemd socket activation) (default unix:///run/berth/berth.sock)
   -p, --pidfile string           Path to use for the daemon PID file (default "/run/berth/berthd.pid")
   -l, --log-level string         Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -D, --debug                    Enable debug mode

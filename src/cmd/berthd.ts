@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { daemonPaths, type DaemonConfig } from '../daemon/config.ts';
 import { parseDaemonFlags, USAGE } from './berthd-flags.ts';
 import { acquireLock } from './daemon-lock.ts';
+import { pickListenFd, takeListenFds } from './socket-activation.ts';
 import { ENGINE_VERSION } from '../api/version.ts';
 import { log, type LogLevel } from '../lib/logger.ts';
 import { EventBus } from '../lib/events.ts';
@@ -59,6 +60,9 @@ import { ContainerMounts } from '../daemon/volumes/container-mounts.ts';
 import { registerVolumeRoutes } from '../server/routes/volumes.ts';
 import type { RegistrySessionFactory } from '../registry/client/types.ts';
 
+// Sockets passed by systemd (berthd.socket), taken before anything is spawned.
+const activationFds = takeListenFds();
+
 function listen(server: Server, host: string): Promise<() => void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -77,8 +81,14 @@ function listen(server: Server, host: string): Promise<() => void> {
         server.off('error', reject);
         resolve(() => undefined);
       });
+    } else if (host.startsWith('fd://')) {
+      // systemd owns the socket file: nothing to remove at shutdown.
+      server.listen({ fd: pickListenFd(host, activationFds) }, () => {
+        server.off('error', reject);
+        resolve(() => undefined);
+      });
     } else {
-      reject(new Error(`unsupported host: ${host} (unix:// or tcp://)`));
+      reject(new Error(`unsupported host: ${host} (unix://, tcp:// or fd://)`));
     }
   });
 }
