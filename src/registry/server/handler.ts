@@ -350,7 +350,9 @@ export function createRegistryHandler(opts: RegistryHandlerOptions): (req: Incom
           sendRegistryError(res, err, req.method === 'HEAD');
           return;
         }
-        log.error('registry request failed', { method: req.method, url: req.url, error: err instanceof Error ? err.message : String(err) });
+        // a client that goes away mid-transfer is routine, not a server failure
+        const gone = req.destroyed || res.destroyed;
+        (gone ? log.debug.bind(log) : log.error.bind(log))(gone ? 'registry client went away' : 'registry request failed', { method: req.method, url: req.url, error: err instanceof Error ? err.message : String(err) });
         if (res.headersSent) res.destroy();
         else sendRegistryError(res, new RegistryError('UNKNOWN', null), req.method === 'HEAD');
       })
