@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
-import { DEFAULT_CONFIG, type DaemonConfig } from '../daemon/config.ts';
+import { DEFAULT_CONFIG, DEFAULT_NETWORK_CONFIG, type DaemonConfig } from '../daemon/config.ts';
 import { InvalidParameter } from '../lib/errors.ts';
 import { isLogLevel } from '../lib/logger.ts';
 import { validateLogConfig } from '../daemon/containers/logconfig.ts';
@@ -35,6 +35,12 @@ Options:
       --insecure-registry list   Registries (host[:port] or CIDR) reached over plain HTTP; loopback always is
       --certs-dir string         Per-registry CA certificates, <dir>/<host:port>/ca.crt (default "/etc/berth/certs.d")
       --config-file string       Daemon configuration file (default "/etc/berth/daemon.json")
+  -b, --bridge string            Attach containers to a network bridge (default "berth0")
+      --bip string               Specify network bridge IP (e.g. 172.17.0.1/16)
+      --default-address-pool list  Default address pools for user networks: base=CIDR,size=N
+      --nft-table string         nftables table (family inet) for berthd's rules (default "berth")
+      --iface-prefix string      Prefix of interface names berthd makes (default "berth")
+      --cleanup                  Remove every network object berthd made (bridges, veths, nftables table) and exit
   -v, --version                  Print version information and quit
   -h, --help                     Print usage
 `;
@@ -58,7 +64,7 @@ function readDaemonJson(path: string | undefined): { 'registry-mirrors'?: string
   }
 }
 
-export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean; version: boolean } {
+export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean; version: boolean; cleanup: boolean } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -83,6 +89,12 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
       'insecure-registry': { type: 'string', multiple: true },
       'certs-dir': { type: 'string' },
       'config-file': { type: 'string' },
+      bridge: { type: 'string', short: 'b' },
+      bip: { type: 'string' },
+      'default-address-pool': { type: 'string', multiple: true },
+      'nft-table': { type: 'string' },
+      'iface-prefix': { type: 'string' },
+      cleanup: { type: 'boolean' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -101,6 +113,16 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
   const tls = tlsOn
     ? { verify: values.tlsverify ?? false, cacert: values.tlscacert ?? join(certDir, 'ca.pem'), cert: values.tlscert ?? join(certDir, 'cert.pem'), key: values.tlskey ?? join(certDir, 'key.pem') }
     : undefined;
+  const network = {
+    bridge: values.bridge ?? DEFAULT_NETWORK_CONFIG.bridge,
+    bip: values.bip,
+    defaultAddressPools: values['default-address-pool'] ?? [],
+    nftTable: values['nft-table'] ?? DEFAULT_NETWORK_CONFIG.nftTable,
+    ifacePrefix: values['iface-prefix'] ?? DEFAULT_NETWORK_CONFIG.ifacePrefix,
+  };
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(network.bridge)) throw new InvalidParameter(`invalid bridge name: ${network.bridge}`);
+  if (!/^[a-zA-Z0-9_]{1,64}$/.test(network.nftTable)) throw new InvalidParameter(`invalid nftables table name: ${network.nftTable}`);
+  if (!/^[a-zA-Z0-9]{1,8}$/.test(network.ifacePrefix)) throw new InvalidParameter(`invalid interface prefix (1-8 letters or digits): ${network.ifacePrefix}`);
   const logOpts: Record<string, string> = {};
   for (const kv of values['log-opt'] ?? []) {
     const i = kv.indexOf('=');
@@ -120,6 +142,8 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
   }
   return {
     registry,
+    network,
+    cleanup: values.cleanup ?? false,
     tls,
     logDriver,
     logOpts,

@@ -59,6 +59,12 @@ import type { VolumeDeps } from '../daemon/volumes/deps.ts';
 import { ContainerMounts } from '../daemon/volumes/container-mounts.ts';
 import { registerVolumeRoutes } from '../server/routes/volumes.ts';
 import type { RegistrySessionFactory } from '../registry/client/types.ts';
+import { DEFAULT_NETWORK_CONFIG } from '../daemon/config.ts';
+import { NetworkStore } from '../network/store.ts';
+import { DEFAULT_POOLS, NetworkController } from '../network/controller.ts';
+import { parsePools } from '../network/ipam/pools.ts';
+import { realNetHost } from '../os/net/iproute.ts';
+import { registerNetworkRoutes } from '../server/routes/networks.ts';
 
 // Sockets passed by systemd (berthd.socket), taken before anything is spawned.
 const activationFds = takeListenFds();
@@ -93,6 +99,29 @@ function listen(server: Server, host: string): Promise<() => void> {
   });
 }
 
+function networkController(cfg: DaemonConfig, db: MetaDb): NetworkController {
+  const n = cfg.network ?? DEFAULT_NETWORK_CONFIG;
+  return new NetworkController({
+    store: new NetworkStore(db),
+    host: realNetHost,
+    bridgeName: n.bridge,
+    bip: n.bip,
+    pools: n.defaultAddressPools.length ? parsePools(n.defaultAddressPools) : DEFAULT_POOLS,
+    nftTable: n.nftTable,
+    ifacePrefix: n.ifacePrefix,
+  });
+}
+
+/** `berthd --cleanup` (uninstall): remove every network object the daemon made, then exit. */
+async function cleanup(cfg: DaemonConfig): Promise<void> {
+  const paths = daemonPaths(cfg);
+  const releaseLock = acquireLock(paths.lock);
+  const db = new MetaDb(paths.db);
+  await networkController(cfg, db).cleanupAll();
+  db.close();
+  releaseLock();
+}
+
 async function main(cfg: DaemonConfig): Promise<void> {
   log.level = cfg.logLevel as LogLevel;
   const paths = daemonPaths(cfg);
@@ -102,6 +131,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
   writeFileSync(cfg.pidfile, String(process.pid));
 
   const db = new MetaDb(paths.db);
+  const network = networkController(cfg, db);
   const events = new EventBus();
   const content = new LocalContentStore({ root: paths.content, db });
   const storage = await openStorageDriver({ requested: cfg.storageDriver, db, root: paths.snapshots, dataRoot: cfg.dataRoot });
@@ -139,6 +169,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     storageDriver: storage.displayName,
     volumes: new ContainerMounts(volumeDeps, { findContainer: (ref) => repo.find(ref).id }),
     hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit(), boundingCaps: await boundingCapabilities(ALL_CAPABILITIES) },
+    network,
   };
 
   // Health probes run through the exec service (the same exec records and events as the API).
@@ -152,7 +183,9 @@ async function main(cfg: DaemonConfig): Promise<void> {
 
   // Exits are handled from here on; subscribe before reconciling so none falls in between.
   runtime.onExit((id) => void handleExit(containers, id).catch((err: unknown) => log.error('exit handling failed', { id, error: err })));
+  await network.init();
   await restore(containers);
+  await network.reconcileContainers((id) => { const r = repo.get(id); return !!r && isRunning(r.state); }, (id) => !!repo.get(id));
   startExitReconciler(containers);
   // Restart policies at daemon start, in the background: the API is served meanwhile.
   void applyBootRestarts(containers).catch((err: unknown) => log.error('restart policies at start failed', { error: err }));
@@ -172,6 +205,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     },
   });
   registerContainerRoutes(router, containers);
+  registerNetworkRoutes(router, { containers, network, events });
   registerContainerFileRoutes(router, { ...containers, content, imageStore: images });
   registerVolumeRoutes(router, volumeDeps);
   const execDeps: ExecDeps = { ...containers, execs };
@@ -220,6 +254,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
       server.closeAllConnections();
     }
     for (const close of closers) close();
+    network.close();
     db.close();
     try {
       unlinkSync(cfg.pidfile);
@@ -248,7 +283,15 @@ if (cfg.version) {
   process.stdout.write(`berthd version ${ENGINE_VERSION}\n`);
   process.exit(0);
 }
-main(cfg).catch((err: unknown) => {
+if (cfg.cleanup) {
+  cleanup(cfg).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      log.error('cleanup failed', { error: errorMessage(err) });
+      process.exit(1);
+    },
+  );
+} else main(cfg).catch((err: unknown) => {
   log.error('failed to start daemon', { error: errorMessage(err) });
   process.exit(1);
 });

@@ -22,7 +22,24 @@ export interface DaemonConfig {
   logOpts?: Record<string, string>;
   /** Registries (dockerd's registry-mirrors, insecure-registries; CA trust from certsDir/<host>/). */
   registry?: { mirrors: string[]; insecure: string[]; certsDir: string };
+  /** Networking (issue 6): every kernel object name is configurable, so several daemons coexist. */
+  network?: NetworkConfig;
 }
+
+export interface NetworkConfig {
+  /** The default bridge's interface (dockerd's -b/--bridge). */
+  bridge: string;
+  /** The default bridge's address/prefix (dockerd's --bip). */
+  bip?: string;
+  /** dockerd's --default-address-pool, "base=CIDR,size=N" each. */
+  defaultAddressPools: string[];
+  /** The nftables table (family inet) holding all of this daemon's rules. */
+  nftTable: string;
+  /** Prefix of the interfaces berthd names: user bridges `<p>-<id>`, veths `<p>v<hex>`. */
+  ifacePrefix: string;
+}
+
+export const DEFAULT_NETWORK_CONFIG: NetworkConfig = { bridge: 'berth0', defaultAddressPools: [], nftTable: 'berth', ifacePrefix: 'berth' };
 
 export const DEFAULT_CONFIG: DaemonConfig = {
   dataRoot: '/var/lib/berth',

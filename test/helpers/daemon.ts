@@ -37,6 +37,10 @@ export class TestDaemon {
   readonly socket: string;
   readonly cgroupParent: string;
   readonly dockerConfig: string;
+  /** Network names unique to this daemon (issue 6): bridge, veths, nft table all start with it. */
+  readonly netPrefix: string;
+  /** 10.R.S.0/22: the default bridge is its first /26, user networks get the other /26s. */
+  readonly netBase: string;
   proc?: ChildProcess;
   logs = '';
 
@@ -47,6 +51,14 @@ export class TestDaemon {
     this.socket = join(this.execRoot, 'berth.sock');
     this.cgroupParent = `berth-test-${randomBytes(4).toString('hex')}`;
     this.dockerConfig = join(this.dir, 'docker-config');
+    this.netPrefix = `${TEST_NET_PREFIX}${randomBytes(2).toString('hex')}`;
+    this.netBase = freeTestBase();
+  }
+
+  /** berthd's network flags: kernel object names and subnets no other test daemon uses. */
+  get netArgs(): string[] {
+    const [a, b, c] = this.netBase.split('.');
+    return ['-b', `${this.netPrefix}0`, '--bip', `${a}.${b}.${c}.1/26`, '--default-address-pool', `base=${this.netBase}/22,size=26`, '--nft-table', this.netPrefix, '--iface-prefix', this.netPrefix];
   }
 
   get host(): string {
@@ -62,7 +74,7 @@ export class TestDaemon {
     // BERTH_TEST_STORAGE_DRIVER=vfs runs the whole integration suite on the vfs snapshotter.
     const driver = process.env.BERTH_TEST_STORAGE_DRIVER;
     const driverArgs = driver && !extraArgs.includes('--storage-driver') ? ['--storage-driver', driver] : [];
-    this.proc = spawn(NODE, [BERTHD, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug', ...driverArgs, ...extraArgs], {
+    this.proc = spawn(NODE, [BERTHD, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug', ...driverArgs, ...this.netArgs, ...extraArgs], {
       env: { ...process.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -151,6 +163,10 @@ export class TestDaemon {
       }
       await this.stop();
     }
+    // berthd --cleanup (uninstall) removes the bridges, veths and nftables table it made.
+    const clean = spawnSync(NODE, [BERTHD, '--cleanup', '--data-root', this.dataRoot, '--exec-root', this.execRoot, ...this.netArgs], { encoding: 'utf8', timeout: 30_000 });
+    if (clean.status !== 0) process.stderr.write(`berthd --cleanup failed: ${clean.stderr}\n`);
+    removeTestNetObjects(this.netPrefix);
     const leftovers = leakedMounts(this.dir);
     for (const m of leftovers) spawnSync('umount', ['-l', m]);
     killConmons(this.execRoot);
@@ -158,6 +174,36 @@ export class TestDaemon {
     rmSync(this.dir, { recursive: true, force: true });
     if (leftovers.length) throw new Error(`leaked mounts: ${leftovers.join(', ')}`);
   }
+}
+
+/** Names of every network object a test daemon makes start with this (bt + 4 hex digits). */
+export const TEST_NET_PREFIX = 'bt';
+export const TEST_NET_RE = /^bt[0-9a-f]{4}/;
+
+/** A 10.R.S.0/22 that no host route touches (and unlikely any other test daemon picks). */
+function freeTestBase(): string {
+  const routes = spawnSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout ?? '';
+  for (;;) {
+    const r = 64 + Math.floor(Math.random() * 190);
+    const s = 4 * Math.floor(Math.random() * 64);
+    if (!routes.includes(`10.${r}.`)) return `10.${r}.${s}.0`;
+  }
+}
+
+/** Test daemons' links (bridges, veths) and nftables tables with this prefix (a safety net after --cleanup). */
+export function testNetObjects(prefix: RegExp = TEST_NET_RE): { links: string[]; tables: string[] } {
+  const links = (JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout || '[]') as Array<{ ifname: string }>).map((l) => l.ifname).filter((n) => prefix.test(n));
+  const tables = ((JSON.parse(spawnSync('nft', ['-j', 'list', 'tables'], { encoding: 'utf8' }).stdout || '{}') as { nftables?: Array<{ table?: { name: string; family: string } }> }).nftables ?? [])
+    .flatMap((e) => (e.table && prefix.test(e.table.name) ? [`${e.table.family} ${e.table.name}`] : []));
+  return { links, tables };
+}
+
+function removeTestNetObjects(prefix: string): void {
+  const re = new RegExp(`^${prefix}`);
+  const { links, tables } = testNetObjects(re);
+  for (const l of links) spawnSync('ip', ['link', 'del', l]);
+  for (const t of tables) spawnSync('nft', ['delete', 'table', ...t.split(' ')]);
+  if (links.length || tables.length) process.stderr.write(`berthd --cleanup left ${[...links, ...tables].join(', ')}\n`);
 }
 
 /** Mount points under a directory, from /proc/self/mountinfo. */

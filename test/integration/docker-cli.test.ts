@@ -105,10 +105,10 @@ test('images, tag, rmi and inspect', async () => {
   assert.match(rmi.stdout, /Untagged: mybox:v1/);
 });
 
-test('network modes: default and none get a loopback-only netns; host shares the host\'s', async () => {
+test('network modes: default is the bridge (lo + eth0), none is loopback-only; host shares the host\'s', async () => {
   const def = await docker(daemon(), ['run', '--rm', 'busybox', 'ip', '-o', 'link']);
   assert.equal(def.code, 0, def.stderr);
-  assert.deepEqual(def.stdout.trim().split('\n').map((l) => l.split(':')[1].trim()), ['lo']);
+  assert.deepEqual(def.stdout.trim().split('\n').map((l) => l.split(':')[1].trim().split('@')[0]), ['lo', 'eth0']);
   assert.match(def.stdout, /LOOPBACK,UP/);
   const none = await docker(daemon(), ['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']);
   assert.deepEqual(none.stdout.trim().split('\n').map((l) => l.split(':')[1].trim()), ['lo']);

@@ -7,6 +7,7 @@ import type { ContainerCreateRequest, ContainerCreateResponse } from '../../type
 import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
 import { mergeConfig, normalizeHostConfig } from './config.ts';
 import { writeEtcFiles } from './etcfiles.ts';
+import { applyNetworkPlan, planNetworks } from './network.ts';
 import { initialState, nowRfc3339Nano, type ContainerRecord } from './record.ts';
 import { nameConflict } from './repo.ts';
 import { validateCreate, validateName } from './validate.ts';
@@ -37,6 +38,7 @@ export async function createContainer(deps: ContainerDeps, req: ContainerCreateR
   const logConfig = mergeLogConfig(req.HostConfig?.LogConfig, deps.logDefaults);
   validateHealthcheck(req.Healthcheck);
   const name = pickName(deps, requestedName);
+  const netPlan = planNetworks(deps, req);
   const image = await deps.images.resolve(req.Image);
   const id = randomId();
   const hostNetwork = req.HostConfig?.NetworkMode === 'host';
@@ -64,8 +66,11 @@ export async function createContainer(deps: ContainerDeps, req: ContainerCreateR
     deps.repo.tx(() => {
       deps.repo.insert(rec);
       mounts?.commit();
+      applyNetworkPlan(deps, id, netPlan);
     });
   } catch (err) {
+    if (deps.repo.get(id)) deps.repo.delete(id);
+    await deps.network?.forgetContainer(id).catch(() => undefined);
     await rm(paths.dataDir, { recursive: true, force: true });
     await deps.snapshots.remove(id).catch(() => undefined);
     await mounts?.rollback();

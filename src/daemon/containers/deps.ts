@@ -12,6 +12,7 @@ import type { ContainerConfig, HostConfig, MountPoint } from '../../types/docker
 import type { SpecMount } from '../../types/oci.ts';
 import type { LogConfig } from './logconfig.ts';
 import type { HealthMonitor } from './health.ts';
+import type { NetworkController } from '../../network/controller.ts';
 
 /** The host operations the container services need (src/os implements them). */
 export interface ContainerHost {
@@ -66,6 +67,8 @@ export interface ContainerDeps {
   health?: HealthMonitor;
   /** Volumes, binds and tmpfs (absent in unit tests that need none). */
   volumes?: ContainerVolumes;
+  /** Networks (issue 6); without it containers get an empty netns, as before. */
+  network?: NetworkController;
   /** Host facts the spec needs (read once at startup). */
   hostFeatures: { swapLimit?: boolean; nofileLimit?: number; boundingCaps?: readonly string[] };
 }

@@ -2,6 +2,7 @@ import { access, rm } from 'node:fs/promises';
 import { log } from '../../lib/logger.ts';
 import { containerPaths, type ContainerDeps } from './deps.ts';
 import type { ContainerRecord } from './record.ts';
+import { releaseNetwork } from './network.ts';
 
 /**
  * Tear down what a run of the container made: runtime state, rootfs mount, bundle, cgroup.
@@ -10,6 +11,7 @@ import type { ContainerRecord } from './record.ts';
  */
 export async function releaseRuntime(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {
   const paths = containerPaths(deps, rec.id);
+  await releaseNetwork(deps, rec).catch((e: unknown) => log.warn('network release failed', { id: rec.id, error: e }));
   if (!(await access(paths.bundleDir).then(() => true, () => false))) {
     await deps.volumes?.release(rec.id);
     return;

@@ -4,6 +4,7 @@ import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
 import { releaseRuntime } from './release.ts';
 import { isRunning, type ContainerRecord } from './record.ts';
 import { killAndWait } from './stop.ts';
+import { forgetNetwork } from './network.ts';
 
 export interface RemoveOptions {
   force: boolean;
@@ -45,6 +46,7 @@ export async function destroy(deps: ContainerDeps, rec: ContainerRecord, opts: {
   await rm(containerPaths(deps, rec.id).dataDir, { recursive: true, force: true });
   // `rm -v` and AutoRemove also remove the container's anonymous volumes no one else uses.
   await deps.volumes?.remove(rec.id, { removeAnonymous: !!opts.removeVolumes });
+  await forgetNetwork(deps, rec);
   deps.repo.delete(rec.id);
   deps.events.publish('container', 'destroy', rec.id, eventAttributes(rec));
   deps.lifecycle.emitRemoved(rec.id);

@@ -12,6 +12,8 @@ import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
 import { nowRfc3339Nano, type ContainerRecord } from './record.ts';
 import { destroy } from './remove.ts';
 import { outputSettings } from './logconfig.ts';
+import { prepareNetwork, releaseNetwork, wireNetwork } from './network.ts';
+import { writeNetworkEtcFiles } from './etcfiles.ts';
 
 /** Exit code and error class dockerd gives a start failure (moby's translateContainerdStartErr). */
 function classifyStartError(err: unknown): { exitCode: number; error: Error } {
@@ -54,6 +56,7 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
   let mounted = false;
   let volumesMounted = false;
   let created = false;
+  let networkPrepared = false;
   let pid: number;
   const t0 = performance.now();
   const phases: Record<string, number> = {};
@@ -71,6 +74,10 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
     if (args.length === 0) throw new InvalidParameter('no command specified');
     const user = await resolveUser(paths.rootfs, rec.config.User, (rec.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
     const hostname = rec.config.Hostname + (rec.config.Domainname ? `.${rec.config.Domainname}` : '');
+    networkPrepared = true;
+    const net = await prepareNetwork(deps, rec);
+    if (deps.network) await writeNetworkEtcFiles(paths, rec.config, rec.hostConfig, { addresses: net.addresses, dnsServer: net.dnsServer, hostGateway: deps.network.hostGateway() });
+    mark('network');
     const spec = buildSpec({
       id: rec.id,
       args,
@@ -88,6 +95,7 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
       cgroupsPath: paths.cgroupsPath,
       hostFeatures: deps.hostFeatures,
       extraMounts,
+      netnsPath: net.netnsPath,
     });
     await writeFileAtomic(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
     mark('bundle');
@@ -98,6 +106,8 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
     ({ pid } = await deps.runtime.create({ id: rec.id, name: rec.name, bundleDir: paths.bundleDir, logPath: out.path, logRotation: out.rotation, logSizeMax: out.sizeMax, tty: rec.config.Tty, stdin: rec.config.OpenStdin, stdinOnce: rec.config.StdinOnce }));
     created = true;
     mark('created');
+    await wireNetwork(deps, rec, pid);
+    mark('wired');
     await deps.lifecycle.runPreStartHooks(rec.id);
     await deps.runtime.start(rec.id);
     mark('started');
@@ -107,6 +117,7 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Pr
     if (volumesMounted) await deps.volumes?.release(rec.id).catch((e: unknown) => log.warn('volume release failed', { id: rec.id, error: e }));
     await rm(paths.bundleDir, { recursive: true, force: true });
     await deps.host.removeCgroup(paths.cgroupsPath).catch(() => undefined);
+    if (networkPrepared) await releaseNetwork(deps, rec).catch((e: unknown) => log.warn('network release failed', { id: rec.id, error: e }));
     const { exitCode, error } = classifyStartError(err);
     rec.state = { ...rec.state, exitCode, error: error.message };
     deps.repo.save(rec);

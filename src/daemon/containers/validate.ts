@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { InvalidParameter, NotFound } from '../../lib/errors.ts';
+import { InvalidParameter } from '../../lib/errors.ts';
 import { CONTAINER_NAME_RE } from '../../lib/names.ts';
 import type { ContainerCreateRequest, HostConfig } from '../../types/docker.ts';
 
@@ -58,9 +58,5 @@ export function validateHostConfig(hc: Partial<HostConfig>): void {
       throw new InvalidParameter("can't create 'AutoRemove' container with restart policy");
     }
   }
-  const mode = hc.NetworkMode ?? '';
-  if (!['', 'default', 'bridge', 'none', 'host'].includes(mode)) {
-    if (mode.startsWith('container:')) throw new InvalidParameter('network mode container:<id> is not supported yet');
-    throw new NotFound(`network ${mode} not found`);
-  }
+  // NetworkMode names a network (or container:<id>): daemon/containers/network.ts checks it.
 }

@@ -4,6 +4,8 @@ import { processArgs } from './config.ts';
 import { containerPaths, type ContainerDeps } from './deps.ts';
 import type { ContainerRecord } from './record.ts';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../runtime/spec/build.ts';
+import type { NetworkController } from '../../network/controller.ts';
+import { endpointSettings, portSettings, portSummaries, primarySettings } from './network.ts';
 
 
 function quoteArg(a: string): string {
@@ -43,15 +45,11 @@ export function statusString(rec: ContainerRecord, now = Date.now()): string {
   }
 }
 
-function networks(rec: ContainerRecord): Record<string, EndpointSettings> {
-  const mode = rec.hostConfig.NetworkMode;
-  const name = mode === 'default' ? 'bridge' : mode;
-  if (name === 'bridge') return {}; // no bridge network until the networking issue lands
-  const empty: EndpointSettings = { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null, DNSNames: null };
-  return { [name]: empty };
+function networks(rec: ContainerRecord, net?: NetworkController): Record<string, EndpointSettings> {
+  return endpointSettings(net, rec);
 }
 
-export function summary(rec: ContainerRecord, sizes?: { rw: number; rootFs: number }, deps?: Pick<ContainerDeps, 'volumes'>): ContainerSummary {
+export function summary(rec: ContainerRecord, sizes?: { rw: number; rootFs: number }, deps?: Pick<ContainerDeps, 'volumes' | 'network'>): ContainerSummary {
   const out: ContainerSummary = {
     Id: rec.id,
     Names: [`/${rec.name}`],
@@ -59,12 +57,12 @@ export function summary(rec: ContainerRecord, sizes?: { rw: number; rootFs: numb
     ImageID: rec.imageId,
     Command: commandString(rec),
     Created: unixSeconds(rec.created),
-    Ports: [],
+    Ports: portSummaries(deps?.network, rec),
     Labels: rec.config.Labels ?? {},
     State: rec.state.status,
     Status: statusString(rec),
     HostConfig: { NetworkMode: rec.hostConfig.NetworkMode },
-    NetworkSettings: { Networks: networks(rec) },
+    NetworkSettings: { Networks: networks(rec, deps?.network) },
     Mounts: deps?.volumes?.mountPoints(rec.id) ?? [],
   };
   if (sizes) {
@@ -121,13 +119,11 @@ export function inspect(deps: ContainerDeps, rec: ContainerRecord): ContainerIns
     Config: rec.config,
     NetworkSettings: {
       Bridge: '',
-      SandboxID: '',
-      SandboxKey: '',
-      Ports: {},
-      IPAddress: '',
-      Gateway: '',
-      MacAddress: '',
-      Networks: networks(rec),
+      SandboxID: s.pid && rec.hostConfig.NetworkMode !== 'host' ? rec.id : '',
+      SandboxKey: s.pid && rec.hostConfig.NetworkMode !== 'host' ? `/proc/${s.pid}/ns/net` : '',
+      Ports: portSettings(deps.network, rec),
+      ...primarySettings(deps.network, rec, rec.hostConfig),
+      Networks: networks(rec, deps.network),
     },
   };
 }

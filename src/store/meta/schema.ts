@@ -85,4 +85,25 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX build_cache_by_image ON build_cache(image_id);
   `,
+  // Issue 6: networks and their endpoints (one row per container attached to a network; `state`
+  // holds the live address, interface and port mappings while the container runs).
+  `
+  CREATE TABLE networks (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    driver TEXT NOT NULL,
+    created TEXT NOT NULL,
+    config TEXT NOT NULL              -- NetworkRecord JSON
+  );
+  CREATE TABLE endpoints (
+    id TEXT PRIMARY KEY,
+    network_id TEXT NOT NULL REFERENCES networks(id),
+    container_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    config TEXT NOT NULL,             -- EndpointConfig JSON
+    state TEXT,                       -- EndpointState JSON while the container runs
+    UNIQUE (network_id, container_id)
+  );
+  CREATE INDEX endpoints_by_container ON endpoints(container_id);
+  `,
 ];
