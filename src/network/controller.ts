@@ -155,7 +155,7 @@ export class NetworkController {
       if (!ep.state?.ports.length) continue;
       await this.ports.reserve(ep.state.ports).catch((e: unknown) => log.warn('cannot hold a published port again', { endpoint: ep.id, error: e }));
     }
-    await this.applyNft();
+    await this.applyNft().catch((e: unknown) => log.error('cannot write the nftables table: published ports and isolation are off', { error: e }));
     for (const net of this.store.networks.values()) await this.startDns(net);
   }
 
@@ -203,15 +203,20 @@ export class NetworkController {
     this.ipam.addNetwork(rec.id, this.subnetSpecs(rec));
   }
 
-  /** Bridges and veths named with our prefix that no record knows (left by a crash). */
+  /**
+   * Bridges and veths named with our prefix that no record knows (left by a crash). Careful with
+   * another daemon that shares the prefix: a bridge with ports or a veth on a bridge not ours stays.
+   */
   private async removeStaleLinks(): Promise<void> {
     const p = this.opts.ifacePrefix;
     const bridges = new Set([...this.store.networks.values()].filter((n) => n.driver === 'bridge').map((n) => n.ifname));
     const veths = new Set([...this.store.endpoints.values()].map((e) => e.state?.hostIf).filter(Boolean));
     const stale: string[] = [];
-    for (const l of await this.host.links()) {
-      if (l.kind === 'bridge' && l.ifname.startsWith(`${p}-`) && !bridges.has(l.ifname)) stale.push(l.ifname);
-      if (l.kind === 'veth' && l.ifname.startsWith(`${p}v`) && !veths.has(l.ifname)) stale.push(l.ifname);
+    const links = await this.host.links();
+    const withPorts = new Set(links.map((l) => l.master).filter(Boolean));
+    for (const l of links) {
+      if (l.kind === 'bridge' && l.ifname.startsWith(`${p}-`) && !bridges.has(l.ifname) && !withPorts.has(l.ifname)) stale.push(l.ifname);
+      if (l.kind === 'veth' && l.ifname.startsWith(`${p}v`) && !veths.has(l.ifname) && (!l.master || bridges.has(l.master))) stale.push(l.ifname);
     }
     if (stale.length) {
       log.info('removing stale network interfaces', { links: stale });
