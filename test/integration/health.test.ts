@@ -2,7 +2,7 @@
 // unhealthy/healthy as a flag file appears and vanishes, State.Health, ps status, health_status events.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestDaemon, docker } from '../helpers/daemon.ts';
+import { TestDaemon, docker, berth } from '../helpers/daemon.ts';
 import type { Health, HealthConfig } from '../../src/types/docker.ts';
 
 const d = new TestDaemon();
@@ -85,6 +85,15 @@ test('starting during the start period; failures there do not count', async () =
   assert.equal(s.State.Health!.Status, 'starting');
   assert.equal(s.State.Health!.FailingStreak, 0);
   assert.match((await docker(d, ['ps', '--filter', 'name=slow', '--format', '{{.Status}}'])).stdout, /^Up .* \(health: starting\)$/m);
+  // berth shows the same, and creates the same config from its flags.
+  assert.match((await berth(d, ['ps', '--filter', 'name=slow', '--format', '{{.Status}}'])).stdout, /^Up .* \(health: starting\)$/m);
+  const b = await berth(d, ['create', '--name', 'bslow', '--health-cmd', 'exit 1', '--health-start-period', '10m', '--health-start-interval', '200ms', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sleep', '300']);
+  assert.equal(b.code, 0, b.stderr);
+  assert.deepEqual((await inspect('bslow')).Config.Healthcheck, (await inspect('slow')).Config.Healthcheck);
+  const conflict = await berth(d, ['create', '--no-healthcheck', '--health-cmd', 'true', 'busybox']);
+  assert.equal(conflict.code, 125);
+  assert.match(conflict.stderr, /--no-healthcheck conflicts with --health-\* options/);
+  assert.equal((await docker(d, ['rm', 'bslow'])).code, 0);
   assert.equal((await docker(d, ['rm', '-f', 'slow'])).code, 0);
 });
 

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { TestDaemon, docker, runCli } from '../helpers/daemon.ts';
+import { TestDaemon, docker, berth, runCli } from '../helpers/daemon.ts';
 
 const d = new TestDaemon();
 before(async () => {
@@ -107,7 +107,16 @@ test('--log-driver none: attach still prints, docker logs fails as with dockerd'
   assert.match(logs.stderr, /configured logging driver does not support reading/);
   const api = await d.api('GET', '/containers/nolog/logs?stdout=1');
   assert.equal(api.status, 501);
-  assert.equal((await docker(d, ['rm', 'nolog'])).code, 0);
+  // The same through berth.
+  const b = await berth(d, ['run', '--name', 'nolog2', '--log-driver', 'none', '--log-opt', 'x=y', 'busybox', 'true']);
+  assert.equal(b.code, 125);
+  assert.match(b.stderr, /invalid logging opts for driver none/);
+  const b2 = await berth(d, ['run', '--name', 'nolog2', '--log-driver', 'none', 'busybox', 'echo', 'hi']);
+  assert.equal(b2.stdout, 'hi\n', b2.stderr);
+  const bl = await berth(d, ['logs', 'nolog2']);
+  assert.equal(bl.code, 1);
+  assert.match(bl.stderr, /configured logging driver does not support reading/);
+  assert.equal((await docker(d, ['rm', 'nolog', 'nolog2'])).code, 0);
 });
 
 test('bad log options fail the create with dockerd texts, leaving nothing', async () => {

@@ -140,3 +140,20 @@ function cmdline(pid: number): string {
     return '';
   }
 }
+
+test('a restart pending in its backoff when berthd is killed happens after berthd restarts', async () => {
+  const run = await docker(d, ['run', '-d', '--restart', 'always', '--name', 'flappy', 'busybox', 'sh', '-c', 'exit 1']);
+  assert.equal(run.code, 0, run.stderr);
+  // After a few restarts the backoff is seconds long: the container is mostly `restarting`.
+  const st = await until('a long backoff', () => inspect('flappy'), (s) => s.RestartCount >= 5 && s.State.Status === 'restarting');
+  assert.equal(st.State.Restarting, true);
+  assert.equal(st.State.Running, true, 'dockerd reports a restarting container as running');
+  await d.kill9();
+  await d.start();
+  await until('more restarts', () => inspect('flappy'), (s) => s.RestartCount > st.RestartCount);
+  const rm = await docker(d, ['rm', 'flappy']);
+  assert.notEqual(rm.code, 0, 'a restarting container needs -f');
+  assert.match(rm.stderr, /You cannot remove a (restarting|running) container/);
+  assert.equal((await docker(d, ['rm', '-f', 'flappy'])).code, 0);
+  assert.deepEqual(conmonsUnder(d.execRoot), []);
+});

@@ -24,6 +24,12 @@ export async function restartByPolicy(deps: ContainerDeps, id: string): Promise<
 /** berthd's start: start the stopped containers whose restart policy says so (after restore). */
 export async function applyBootRestarts(deps: ContainerDeps): Promise<void> {
   for (const rec of deps.repo.all()) {
+    if (rec.state.status === 'restarting' && !deps.restarts.pending(rec.id)) {
+      // berthd went down during a restart's backoff: the policy already decided, restart now.
+      log.info('restart policy: finishing a restart interrupted by the daemon', { id: rec.id });
+      await restartByPolicy(deps, rec.id).catch((err: unknown) => log.warn('restart policy: restart at daemon start failed', { id: rec.id, error: err }));
+      continue;
+    }
     if (rec.state.status !== 'exited') continue;
     const facts = { exitCode: rec.state.exitCode, manuallyStopped: rec.state.stoppedByUser === true, restartCount: rec.restartCount, startedBefore: rec.state.startedAt !== ZERO_TIME };
     if (!restartsAtBoot(rec.hostConfig.RestartPolicy, facts)) continue;

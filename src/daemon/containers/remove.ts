@@ -14,7 +14,7 @@ export interface RemoveOptions {
 /** DELETE /containers/{id}. A running container needs force (then it is killed first). */
 export async function removeContainer(deps: ContainerDeps, ref: string, opts: RemoveOptions): Promise<void> {
   const rec = deps.repo.find(ref);
-  const running = (): Conflict => new Conflict(`You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`);
+  const running = (): Conflict => new Conflict(`You cannot remove a ${rec.state.status === 'restarting' ? 'restarting' : 'running'} container ${rec.id}. Stop the container before attempting removal or force remove`);
   // With force, a start that was in flight when we looked is killed too: kill outside the lock
   // (the exit handler needs it), then try again.
   for (let attempt = 0; attempt < 5; attempt++) {

@@ -36,3 +36,14 @@ test('--details attributes: labels, env, regexes, tag; sorted and query-escaped'
   } as unknown as ContainerRecord;
   assert.equal(logDetails(rec), `APP=web%2F1,X_ONE=1,X_TWO=2,tag=web%2F${'c'.repeat(12)},team=a+b`);
 });
+
+test('berthd --log-driver / --log-opt defaults are parsed and validated', async () => {
+  const { parseDaemonFlags } = await import('../../../src/cmd/berthd-flags.ts');
+  const cfg = parseDaemonFlags(['--log-driver', 'json-file', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3']);
+  assert.equal(cfg.logDriver, 'json-file');
+  assert.deepEqual(cfg.logOpts, { 'max-size': '10m', 'max-file': '3' });
+  assert.equal(parseDaemonFlags([]).logDriver, 'json-file');
+  assert.equal(parseDaemonFlags(['--log-driver', 'none']).logDriver, 'none');
+  assert.throws(() => parseDaemonFlags(['--log-opt', 'foo=bar']), /unknown log opt 'foo'/);
+  assert.throws(() => parseDaemonFlags(['--log-driver', 'syslog']), /no log driver named 'syslog'/);
+});

@@ -304,7 +304,15 @@ function parseHealthFlags(flags: CreateFlags): HealthConfig | undefined {
   negative(retries, '--health-retries');
   negative(startPeriod, '--health-start-period');
   negative(startInterval, '--health-start-interval');
-  return { Test: cmd ? ['CMD-SHELL', cmd] : null, Interval: interval, Timeout: timeout, StartPeriod: startPeriod, StartInterval: startInterval, Retries: retries };
+  // The docker CLI sends the struct with Go's omitempty: zero fields are left out.
+  const hc: HealthConfig = {};
+  if (cmd) hc.Test = ['CMD-SHELL', cmd];
+  if (interval) hc.Interval = interval;
+  if (timeout) hc.Timeout = timeout;
+  if (startPeriod) hc.StartPeriod = startPeriod;
+  if (startInterval) hc.StartInterval = startInterval;
+  if (retries) hc.Retries = retries;
+  return hc;
 }
 
 function bytesFlag(value: string, flag: string): number {
