@@ -33,7 +33,7 @@ export interface StepRunner {
    * Commit the (exited) container's changes as a new image on `parent`: one layer, `config` as its
    * run config, a history entry. The container's snapshot becomes the layer (it is consumed).
    */
-  commit(id: string, opts: { parent: ImageRecord; config: ImageRunConfig; createdBy: string; sourceDateEpoch?: number; now: Date }): Promise<ImageRecord>;
+  commit(id: string, opts: { parent: ImageRecord; config: ImageRunConfig; createdBy: string; author?: string; sourceDateEpoch?: number; now: Date }): Promise<ImageRecord>;
   /** Remove the container and everything it holds (mounts, snapshot, files). */
   remove(id: string): Promise<void>;
 }

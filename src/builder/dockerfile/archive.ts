@@ -27,7 +27,7 @@ function isTar(buf: Buffer): boolean {
 
 /** The entries of `e` if it is a tar archive (plain or gzip), else undefined (copy it as a file). */
 export async function extractArchive(e: TreeEntry, owner?: { uid: number; gid: number }): Promise<LayerEntry[] | undefined> {
-  if (e.type !== 'file' || e.size < 262 || e.size > MAX_ARCHIVE) return undefined;
+  if (e.type !== 'file' || e.size < 2 || e.size > MAX_ARCHIVE) return undefined;
   const first = await head(e.hostPath, 2);
   let data: Buffer;
   if (first[0] === 0x1f && first[1] === 0x8b) {

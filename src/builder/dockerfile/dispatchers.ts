@@ -305,7 +305,7 @@ const run: Dispatcher = async (b, st, ins) => {
         if (result.exitCode !== 0) {
           throw new BuildStepError(`The command '${command.join(' ')}' returned a non-zero code: ${result.exitCode}`, result.exitCode);
         }
-        const image = await b.deps.runner.commit(result.id, { parent, config: rc, createdBy, sourceDateEpoch: b.req.sourceDateEpoch, now: b.now() });
+        const image = await b.deps.runner.commit(result.id, { parent, config: rc, createdBy, author: cfg.author, sourceDateEpoch: b.req.sourceDateEpoch, now: b.now() });
         ctrId = undefined;
         await b.deps.runner.remove(result.id);
         b.say(`Removing intermediate container ${shortId(result.id)}\n`);

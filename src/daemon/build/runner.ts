@@ -58,7 +58,7 @@ export class ContainerStepRunner implements StepRunner {
     }
   }
 
-  async commit(id: string, opts: { parent: ImageRecord; config: ImageRunConfig; createdBy: string; sourceDateEpoch?: number; now: Date }): Promise<ImageRecord> {
+  async commit(id: string, opts: { parent: ImageRecord; config: ImageRunConfig; createdBy: string; author?: string; sourceDateEpoch?: number; now: Date }): Promise<ImageRecord> {
     const c = this.deps.containers;
     // The exit handler releases the runtime (rootfs unmount) under the container's lock after it
     // wakes waiters: taking the lock here waits for that, so the snapshot is no longer mounted.
@@ -69,6 +69,7 @@ export class ContainerStepRunner implements StepRunner {
         consume: true,
         config: opts.config,
         history: { created_by: opts.createdBy },
+        ...(opts.author ? { author: opts.author } : {}),
         now: opts.now,
         ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
       });
