@@ -17,6 +17,15 @@ export interface RunHostConfig {
   ShmSize?: number;
 }
 
+/** A `RUN --mount` as the container sees it: a host directory bound in, or a tmpfs. */
+export interface RunMount {
+  type: 'bind' | 'tmpfs';
+  /** Host path (bind). */
+  source?: string;
+  target: string;
+  readOnly: boolean;
+}
+
 export interface RunSpec {
   imageId: string;
   cmd: string[];
@@ -24,6 +33,7 @@ export interface RunSpec {
   user: string;
   workdir: string;
   hostConfig: RunHostConfig;
+  mounts: RunMount[];
 }
 
 export interface StepRunner {
@@ -36,4 +46,8 @@ export interface StepRunner {
   commit(id: string, opts: { parent: ImageRecord; config: ImageRunConfig; createdBy: string; author?: string; sourceDateEpoch?: number; now: Date }): Promise<ImageRecord>;
   /** Remove the container and everything it holds (mounts, snapshot, files). */
   remove(id: string): Promise<void>;
+  /** A persistent directory for `RUN --mount=type=cache` (one per cache id). */
+  cacheDir(id: string): Promise<string>;
+  /** An image's filesystem as a host directory, read-only, until `release` (for `--mount=type=bind,from=`). */
+  mountImage(image: ImageRecord): Promise<{ path: string; release: () => Promise<void> }>;
 }

@@ -51,6 +51,7 @@ import { ExecStore } from '../daemon/exec/store.ts';
 import type { ExecDeps } from '../daemon/exec/deps.ts';
 import { registerBuildRoutes } from '../server/routes/build.ts';
 import { BuildCache } from '../builder/cache.ts';
+import { sweepBuildLeftovers } from '../daemon/build/sweep.ts';
 import { isRunning } from '../daemon/containers/record.ts';
 import { VolumeStore } from '../volumes/store.ts';
 import { LocalDriver } from '../volumes/local/local.ts';
@@ -215,10 +216,15 @@ async function main(cfg: DaemonConfig): Promise<void> {
   const registry: RegistrySessionFactory = async (o) => new (await import('../registry/client/client.ts')).RegistryClient({ ...o, config: registryConfig });
   const imageDeps = { db, content, snapshots, images, events, registry, containersUsingImage: (id: string) => repo.usingImage(id).map((r) => ({ id: r.id, running: isRunning(r.state) })) };
   registerImageRoutes(router, imageDeps);
-  // Build contexts left by a crash are garbage; RUN containers of a crashed build are ordinary
-  // containers, which restore handles.
-  rmSync(paths.builds, { recursive: true, force: true });
-  const buildDeps = { images: imageDeps, containers, cache: new BuildCache(db, (id) => images.get(id) !== undefined), buildsDir: paths.builds };
+  const buildDeps = {
+    images: imageDeps,
+    containers,
+    cache: new BuildCache(db, (id: string) => images.get(id) !== undefined),
+    buildsDir: paths.builds,
+    cacheMountsDir: paths.buildCacheMounts,
+    viewMountsDir: paths.buildViewMounts,
+  };
+  await sweepBuildLeftovers(buildDeps);
   registerBuildRoutes(router, buildDeps);
   registerSystemDfRoutes(router, { containers, images: imageDeps, volumes: () => volumesUsage(volumeDeps), buildCache: async () => buildCacheUsage(buildDeps) });
 

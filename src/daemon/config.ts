@@ -63,6 +63,10 @@ export function daemonPaths(cfg: DaemonConfig) {
     containers: join(cfg.dataRoot, 'containers'),
     /** Build contexts being unpacked (issue 4); anything here at startup is a crash's leftover. */
     builds: join(cfg.dataRoot, 'builds'),
+    /** RUN --mount=type=cache directories, kept across builds until `builder prune`. */
+    buildCacheMounts: join(cfg.dataRoot, 'build-cache-mounts'),
+    /** Image views mounted for RUN --mount=type=bind,from= (exec root: gone at reboot). */
+    buildViewMounts: join(cfg.execRoot, 'build-mounts'),
     lock: join(cfg.dataRoot, 'berthd.lock'),
     bundles: join(cfg.execRoot, 'containers'),
     runtimeRoot: join(cfg.execRoot, 'runc'),

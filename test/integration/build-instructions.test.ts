@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { useDaemon, docker, berth } from '../helpers/daemon.ts';
+import { useDaemon, docker, berth, leakedMounts } from '../helpers/daemon.ts';
 
 const daemon = useDaemon();
 const work = mkdtempSync(join(tmpdir(), 'berth-build-ins-'));
@@ -178,4 +178,36 @@ test('Dockerfile errors are reported before anything is built', async () => {
   const n = await berth(daemon(), ['build', noImage], LONG);
   assert.notEqual(n.code, 0);
   assert.match(n.stderr, /nosuchimage/);
+});
+
+test('RUN --mount: a cache directory persists across builds; binds from the context and from a stage; tmpfs', async () => {
+  const dir = context('mounts', {
+    'data/input.txt': 'from the context\n',
+    Dockerfile: `FROM busybox AS stage
+RUN echo from the stage > /stage.txt
+FROM busybox
+RUN --mount=type=cache,target=/var/cache/app echo run >> /var/cache/app/log && wc -l < /var/cache/app/log > /runs
+RUN --mount=type=bind,source=data,target=/in cat /in/input.txt > /copied && ! touch /in/x 2>/dev/null
+RUN --mount=type=bind,from=stage,source=/stage.txt,target=/s.txt cat /s.txt > /from-stage
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/t && grep -q ' /scratch tmpfs' /proc/mounts && echo tmpfs > /tmpfs
+`,
+  });
+  const a = await docker(daemon(), ['build', '-t', 'mounts:v1', dir], LONG);
+  assert.equal(a.code, 0, a.stdout + a.stderr);
+  const out = await docker(daemon(), ['run', '--rm', 'mounts:v1', 'cat', '/runs', '/copied', '/from-stage', '/tmpfs']);
+  assert.equal(out.stdout, '1\nfrom the context\nfrom the stage\ntmpfs\n');
+  const ls = await docker(daemon(), ['run', '--rm', 'mounts:v1', 'ls', '-A', '/var/cache/app']);
+  assert.equal(ls.stdout, '', 'the cache mount is not part of the image');
+  // A --no-cache build sees what the first one left in the cache mount.
+  const b = await berth(daemon(), ['build', '--no-cache', '-t', 'mounts:v2', dir], LONG);
+  assert.equal(b.code, 0, b.stdout + b.stderr);
+  assert.equal((await docker(daemon(), ['run', '--rm', 'mounts:v2', 'cat', '/runs'])).stdout, '2\n');
+  // A change in the bound context directory invalidates the RUN that binds it.
+  writeFileSync(join(dir, 'data/input.txt'), 'changed\n');
+  const c = await docker(daemon(), ['build', '-t', 'mounts:v3', dir], LONG);
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stdout, /Step 5\/7 : RUN --mount=type=bind,source=data,target=\/in[^\n]*\n ---> Running in/);
+  assert.equal((await docker(daemon(), ['run', '--rm', 'mounts:v3', 'cat', '/copied'])).stdout, 'changed\n');
+  // Nothing stays mounted.
+  assert.deepEqual(leakedMounts(daemon().dir), []);
 });

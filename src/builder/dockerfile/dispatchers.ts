@@ -1,6 +1,6 @@
 // One dispatcher per Dockerfile instruction (moby's builder/dockerfile/dispatchers.go shape). Each
 // expands its arguments, computes the step key, and commits through BuildRun.commitStep.
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { InvalidParameter, NotFound } from '../../lib/errors.ts';
 import { parseDuration } from '../../lib/units.ts';
@@ -8,7 +8,8 @@ import { shortId } from '../../lib/digest.ts';
 import type { ImageRecord } from '../../store/images/types.ts';
 import type { ImageConfig } from '../../types/oci.ts';
 import { checksumEntries, historySource, layerTar, planCopy, type CopySource, type LayerEntry } from '../copy.ts';
-import { pathParts, resolveInView, type TreeEntry, type TreeView } from '../fs.ts';
+import { DirView, LayerView, pathParts, resolveInView, type TreeEntry, type TreeView } from '../fs.ts';
+import type { RunMount } from '../runner.ts';
 import { extractArchive } from './archive.ts';
 import type { Instruction } from './parse.ts';
 import { parseNameVal } from './shell.ts';
@@ -267,6 +268,44 @@ function runArgs(b: BuildRun, st: StageState): { env: string[]; keyed: string[] 
   return { env, keyed };
 }
 
+/** One `--mount=` flag of RUN: `type=cache|bind|tmpfs,target=…[,source=…][,from=…][,id=…][,rw]`. */
+interface MountFlag {
+  type: 'cache' | 'bind' | 'tmpfs';
+  target: string;
+  source: string;
+  from?: string;
+  id: string;
+  readOnly: boolean;
+}
+
+function parseMountFlag(b: BuildRun, st: StageState, value: string): MountFlag {
+  const kv = new Map<string, string>();
+  for (const part of value.split(',')) {
+    const i = part.indexOf('=');
+    const k = (i < 0 ? part : part.slice(0, i)).trim().toLowerCase();
+    kv.set(k, i < 0 ? 'true' : b.word(st, part.slice(i + 1)));
+  }
+  const type = (kv.get('type') ?? 'bind') as MountFlag['type'];
+  if (!['cache', 'bind', 'tmpfs'].includes(type)) throw new InvalidParameter(`unsupported mount type ${type}: berth supports cache, bind and tmpfs`);
+  const target = kv.get('target') ?? kv.get('dst') ?? kv.get('destination');
+  if (!target) throw new InvalidParameter(`mount ${value}: target is required`);
+  const abs = posix.resolve(st.config.config?.WorkingDir || '/', target);
+  const rw = kv.get('rw') ?? kv.get('readwrite');
+  const ro = kv.get('ro') ?? kv.get('readonly');
+  const readOnly = type === 'bind' ? rw !== 'true' : ro === 'true';
+  return { type, target: abs, source: kv.get('source') ?? kv.get('src') ?? '', from: kv.get('from'), id: kv.get('id') ?? abs, readOnly };
+}
+
+/** The cache-key part of a mount: its spec, and what a bind shows (the stage image or the context checksum). */
+async function mountKey(b: BuildRun, m: MountFlag): Promise<string> {
+  if (m.type === 'bind') {
+    if (m.from !== undefined) return JSON.stringify([m, fromImage(b, m.from).id]);
+    const entries = await planCopy({ sources: [{ path: m.source || '.' }], dest: '/m/', from: b.context, into: new LayerView([]), now: new Date(0), keyword: 'RUN --mount' });
+    return JSON.stringify([m, await checksumEntries(entries)]);
+  }
+  return JSON.stringify(m);
+}
+
 const run: Dispatcher = async (b, st, ins) => {
   b.checkFlags(ins, ['network', 'mount', 'security']);
   const sh = st.config.config?.Shell ?? DEFAULT_SHELL;
@@ -277,13 +316,17 @@ const run: Dispatcher = async (b, st, ins) => {
   else command = commandOf(st, ins);
   const network = b.flag(ins, 'network');
   if (network !== undefined && !['default', 'none', 'host'].includes(network)) throw new InvalidParameter(`unsupported network mode: ${network}`);
+  const mounts = ins.flags.filter((f) => f.name === 'mount').map((f) => parseMountFlag(b, st, f.value ?? ''));
+  const mountKeys: string[] = [];
+  for (const m of mounts) mountKeys.push(await mountKey(b, m));
   const { env: argEnv, keyed } = runArgs(b, st);
   const prefix = keyed.length > 0 ? `|${keyed.length} ${keyed.join(' ')} ` : '';
   let ctrId: string | undefined;
+  let releaseMounts: Array<() => Promise<void>> = [];
   const createdBy = prefix + command.join(' ');
   try {
     await b.commitStep(st, {
-      keyParts: ['RUN', JSON.stringify(command), ...keyed, network ?? ''],
+      keyParts: ['RUN', JSON.stringify(command), ...keyed, network ?? '', ...mountKeys],
       createdBy,
       makeImage: async (cfg) => {
         const parent = st.image;
@@ -291,8 +334,10 @@ const run: Dispatcher = async (b, st, ins) => {
         const rc = cfg.config ?? {};
         const hostConfig = { ...b.req.hostConfig };
         if (network !== undefined && network !== 'default') hostConfig.NetworkMode = network;
+        const { runMounts, releases } = await prepareMounts(b, mounts);
+        releaseMounts = releases;
         const result = await b.deps.runner.run(
-          { imageId: parent.id, cmd: command, env: [...(rc.Env ?? []), ...argEnv], user: rc.User ?? '', workdir: rc.WorkingDir ?? '', hostConfig },
+          { imageId: parent.id, cmd: command, env: [...(rc.Env ?? []), ...argEnv], user: rc.User ?? '', workdir: rc.WorkingDir ?? '', hostConfig, mounts: runMounts },
           {
             onCreated: (id) => {
               ctrId = id;
@@ -315,8 +360,42 @@ const run: Dispatcher = async (b, st, ins) => {
   } finally {
     // A failed step leaves nothing behind either (quietly: the error is what the user sees).
     if (ctrId !== undefined) await b.deps.runner.remove(ctrId);
+    for (const release of releaseMounts) await release();
   }
 };
+
+/** Host sources for RUN's mounts: cache directories, context paths, stage/image filesystems. */
+async function prepareMounts(b: BuildRun, mounts: readonly MountFlag[]): Promise<{ runMounts: RunMount[]; releases: Array<() => Promise<void>> }> {
+  const runMounts: RunMount[] = [];
+  const releases: Array<() => Promise<void>> = [];
+  try {
+    for (const m of mounts) {
+      if (m.type === 'tmpfs') runMounts.push({ type: 'tmpfs', target: m.target, readOnly: false });
+      else if (m.type === 'cache') runMounts.push({ type: 'bind', source: await b.deps.runner.cacheDir(m.id), target: m.target, readOnly: m.readOnly });
+      else {
+        let root: string;
+        let view: TreeView;
+        if (m.from !== undefined) {
+          const img = fromImage(b, m.from);
+          const mounted = await b.deps.runner.mountImage(img);
+          releases.push(mounted.release);
+          root = mounted.path;
+          view = new DirView(root);
+        } else {
+          root = b.req.contextDir;
+          view = b.context;
+        }
+        const parts = await resolveInView(view, pathParts(m.source || '.'));
+        if (!(await view.lstat(parts)) && parts.length > 0) throw new NotFound(`mount source ${m.source} not found${m.from ? ` in ${m.from}` : ' in the build context'}`);
+        runMounts.push({ type: 'bind', source: parts.length > 0 ? join(root, ...parts) : root, target: m.target, readOnly: m.readOnly });
+      }
+    }
+  } catch (err) {
+    for (const release of releases) await release();
+    throw err;
+  }
+  return { runMounts, releases };
+}
 
 /** `--chown=user:group` against the image's /etc/passwd and /etc/group (numbers pass through). */
 async function resolveChown(view: TreeView, spec: string): Promise<{ uid: number; gid: number }> {

@@ -35,10 +35,10 @@ function neededStages(df: ParsedDockerfile, target: Stage): Stage[] {
     if (base) visit(base);
     for (const ins of s.instructions) {
       for (const f of ins.flags) {
-        if (f.name === 'from') {
-          const dep = ref(f.value, s.index);
-          if (dep) visit(dep);
-        }
+        // COPY --from=<stage>, RUN --mount=type=bind,from=<stage>
+        const from = f.name === 'from' ? f.value : f.name === 'mount' ? /(?:^|,)from=([^,]+)/.exec(f.value ?? '')?.[1] : undefined;
+        const dep = ref(from, s.index);
+        if (dep) visit(dep);
       }
     }
   };

@@ -116,7 +116,7 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
       images: images.images,
       snapshots: images.snapshots,
       cache: deps.cache,
-      runner: new ContainerStepRunner({ containers, store: { content: images.content, snapshotter: images.snapshots, images: images.images } }),
+      runner: new ContainerStepRunner({ containers, store: { content: images.content, snapshotter: images.snapshots, images: images.images }, cacheMountsDir: deps.cacheMountsDir, viewMountsDir: deps.viewMountsDir }),
       fetchUrl: fetchForAdd,
     };
     const result = await runBuild(

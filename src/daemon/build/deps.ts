@@ -9,4 +9,8 @@ export interface BuildServiceDeps {
   cache: BuildCache;
   /** Where build contexts are unpacked (<dataRoot>/builds); swept at startup. */
   buildsDir: string;
+  /** Persistent `RUN --mount=type=cache` directories. */
+  cacheMountsDir: string;
+  /** Where image views for `RUN --mount=type=bind,from=` are mounted (on the exec root). */
+  viewMountsDir: string;
 }

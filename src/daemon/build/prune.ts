@@ -1,6 +1,8 @@
 // POST /build/prune and the build-cache part of `system df`. The classic builder's cache is made
 // of images (one per step); pruning forgets the cache rows and removes the step images nothing
 // else holds (no tag, no child image, no container).
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { digestHex } from '../../lib/digest.ts';
 import { BerthError } from '../../lib/errors.ts';
 import { removeImage } from '../images/remove.ts';
@@ -82,6 +84,11 @@ export async function pruneBuildCache(deps: BuildServiceDeps): Promise<{ CachesD
       pending.delete(id);
       progress = true;
     }
+  }
+  // RUN --mount=type=cache directories are build cache too.
+  for (const name of await readdir(deps.cacheMountsDir).catch(() => [] as string[])) {
+    await rm(join(deps.cacheMountsDir, name), { recursive: true, force: true });
+    deleted.push(`cache-mount:${name.slice(0, 12)}`);
   }
   return { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed };
 }

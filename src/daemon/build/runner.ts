@@ -1,5 +1,9 @@
 // RUN steps through the container services: the same create/start/wait/remove path as
 // `docker run`, with the output read from conmon's log as it is written.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { digestHex, sha256 } from '../../lib/digest.ts';
 import { errorMessage } from '../../lib/errors.ts';
 import { commitLayer, type CommitDeps } from '../../store/images/commit.ts';
 import type { ImageRecord } from '../../store/images/types.ts';
@@ -15,7 +19,14 @@ import { prepareWait } from '../containers/wait.ts';
 export interface StepRunnerDeps {
   containers: ContainerDeps;
   store: CommitDeps;
+  /** Persistent `RUN --mount=type=cache` directories (<dataRoot>/build-cache-mounts). */
+  cacheMountsDir: string;
+  /** Mount points of image views for `--mount=type=bind,from=` (<execRoot>/build-mounts). */
+  viewMountsDir: string;
 }
+
+/** Snapshot keys of the read-only views RUN mounts use; a crash's leftovers are swept at startup. */
+export const VIEW_KEY_PREFIX = 'build-view-';
 
 export class ContainerStepRunner implements StepRunner {
   private readonly deps: StepRunnerDeps;
@@ -35,7 +46,12 @@ export class ContainerStepRunner implements StepRunner {
       WorkingDir: spec.workdir,
       AttachStdout: true,
       AttachStderr: true,
-      HostConfig: { ...spec.hostConfig },
+      HostConfig: {
+        ...spec.hostConfig,
+        ...(spec.mounts.length > 0
+          ? { Mounts: spec.mounts.map((m) => (m.type === 'tmpfs' ? { Type: 'tmpfs' as const, Target: m.target } : { Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: m.readOnly })) }
+          : {}),
+      },
     });
     hooks.onCreated(id);
     const abort = new AbortController();
@@ -75,6 +91,37 @@ export class ContainerStepRunner implements StepRunner {
       });
       return image;
     });
+  }
+
+  async cacheDir(id: string): Promise<string> {
+    const dir = join(this.deps.cacheMountsDir, digestHex(sha256(id)));
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    return dir;
+  }
+
+  async mountImage(image: ImageRecord): Promise<{ path: string; release: () => Promise<void> }> {
+    const snapshots = this.deps.store.snapshotter;
+    const host = this.deps.containers.host;
+    const token = randomBytes(8).toString('hex');
+    const path = join(this.deps.viewMountsDir, token);
+    await mkdir(path, { recursive: true, mode: 0o700 });
+    if (!image.chainId) return { path, release: () => rm(path, { recursive: true, force: true }) };
+    const key = `${VIEW_KEY_PREFIX}${token}`;
+    let mounted = false;
+    const release = async (): Promise<void> => {
+      if (mounted) await host.unmount(path).catch(() => host.unmount(path, { detach: true }));
+      mounted = false;
+      await rm(path, { recursive: true, force: true });
+      await snapshots.remove(key).catch(() => undefined);
+    };
+    try {
+      await host.mountAll(await snapshots.view(key, image.chainId), path);
+      mounted = true;
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return { path, release };
   }
 
   async remove(id: string): Promise<void> {
