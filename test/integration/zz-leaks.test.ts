@@ -4,6 +4,18 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TEST_NET_RE, testNetObjects } from '../helpers/daemon.ts';
+
+test('no leaked network objects of test daemons: bridges, veths, netns, nftables tables', () => {
+  // Every test daemon names its objects bt<4 hex> (test/helpers/daemon.ts): only those are ours.
+  const { links, tables } = testNetObjects();
+  assert.deepEqual(links, [], 'bridges and veths');
+  assert.deepEqual(tables, [], 'nftables tables');
+  const netns = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => TEST_NET_RE.test(n)) : [];
+  assert.deepEqual(netns, [], 'named netns');
+  const nsMounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / nsfs /.test(l) && /berth-(it|test)-/.test(l));
+  assert.deepEqual(nsMounts, [], 'netns bind mounts');
+});
 
 test('no leaked mounts, processes, cgroups or bundles', () => {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
