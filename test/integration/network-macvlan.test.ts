@@ -46,7 +46,8 @@ test('macvlan on a veth parent: the container is reachable from the peer namespa
     await ok(['run', '-d', '--name', 'mvweb', '--network', 'mv', 'busybox', 'sh', '-c', 'mkdir /www && echo via-macvlan > /www/index.html && exec httpd -f -p 80 -h /www']);
     const ip = (await ok(['inspect', '--format', '{{.NetworkSettings.Networks.mv.IPAddress}}', 'mvweb'])).trim();
     assert.ok(ip.startsWith(`${net}.`), ip);
-    assert.match(await ok(['exec', 'mvweb', 'ip', '-d', 'link', 'show', 'eth0']), /macvlan mode bridge/);
+    const ctrPid = (await ok(['inspect', '--format', '{{.State.Pid}}', 'mvweb'])).trim();
+    assert.match(sh('nsenter', [`--net=/proc/${ctrPid}/ns/net`, 'ip', '-d', 'link', 'show', 'eth0']), /macvlan mode bridge/);
     let out = '';
     for (let i = 0; i < 30 && !out.includes('via-macvlan'); i++) {
       out = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'busybox', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 3 ${ip} 80`], { encoding: 'utf8' }).stdout;
