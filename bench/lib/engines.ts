@@ -108,7 +108,7 @@ function cgroupName(base: string): string {
 // ---------------------------------------------------------------------------------------------
 // berthd
 
-export async function startBerthd(busyboxTar: string): Promise<Engine> {
+export async function startBerthd(busyboxTar: string, extraArgs: readonly string[] = []): Promise<Engine> {
   const dir = mkdtempSync('/tmp/berth-bench-');
   const data = join(dir, 'data');
   const exec = join(dir, 'run');
@@ -117,7 +117,7 @@ export async function startBerthd(busyboxTar: string): Promise<Engine> {
   const logFile = join(dir, 'berthd.log');
   mkdirSync(join(dir, 'docker-config'));
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, BERTH_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config'), DOCKER_CLI_HINTS: 'false' };
-  const proc = bg(berthdBin(), ['--data-root', data, '--exec-root', exec, '-H', `unix://${socket}`, '--cgroup-parent', cg, '--log-level', 'warn'], logFile);
+  const proc = bg(berthdBin(), ['--data-root', data, '--exec-root', exec, '-H', `unix://${socket}`, '--cgroup-parent', cg, '--log-level', 'warn', ...extraArgs], logFile);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
