@@ -59,6 +59,7 @@ const ENTRIES: Entry[] = [
   { group: 'image', name: 'load', top: ['load'], summary: 'Load an image from a tar archive or STDIN', load: () => import('./commands/image/load.ts') },
   { group: undefined, name: 'login', top: ['login'], summary: 'Authenticate to a registry', load: () => import('./commands/system/login.ts') },
   { group: undefined, name: 'logout', top: ['logout'], summary: 'Log out from a registry', load: () => import('./commands/system/logout.ts') },
+  { group: undefined, name: 'registry', top: ['registry'], summary: 'Run an OCI distribution registry (serve, gc)', load: () => import('./commands/system/registry.ts') },
   { group: 'system', name: 'inspect', top: ['inspect'], summary: 'Return low-level information on Docker objects', load: () => import('./commands/system/inspect.ts') },
   { group: 'system', name: 'events', top: ['events'], summary: 'Get real time events from the server', load: () => import('./commands/system/events.ts') },
   { group: 'system', name: 'info', top: ['info'], summary: 'Display system-wide information', load: () => import('./commands/system/info.ts') },

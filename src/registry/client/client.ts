@@ -107,7 +107,9 @@ export class RegistryClient {
     for (const ep of this.endpoints) {
       const agent = agentFor(this.config, ep.host);
       const known = schemes.get(ep.host);
-      const candidates: Array<'https' | 'http'> = ep.scheme ? [ep.scheme] : known ? [known] : ['https', 'http'];
+      // a CA configured for the host (certs.d) means TLS is expected: no plain-HTTP fallback
+      const tlsExpected = tlsOptionsFor(this.config, ep.host).ca !== undefined;
+      const candidates: Array<'https' | 'http'> = ep.scheme ? [ep.scheme] : tlsExpected ? ['https'] : known ? [known] : ['https', 'http'];
       for (const scheme of candidates) {
         const url = `${scheme}://${ep.host}`;
         try {

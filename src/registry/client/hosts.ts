@@ -94,7 +94,9 @@ export function tlsOptionsFor(cfg: RegistryConfig, hostport: string): { ca?: str
   }
   const cas = entries.filter((f) => f.endsWith('.crt')).map((f) => readFileSync(join(dir, f), 'utf8'));
   const certFile = entries.find((f) => f.endsWith('.cert'));
-  const out: { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: boolean } = { rejectUnauthorized: !isInsecure(cfg, hostport) };
+  // An insecure registry skips verification, as with dockerd, unless certs.d names a CA for it:
+  // a CA given explicitly is meant to be checked (also on loopback).
+  const out: { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: boolean } = { rejectUnauthorized: !isInsecure(cfg, hostport) || cas.length > 0 };
   if (cas.length > 0) out.ca = [...rootCertificates, ...cas];
   if (certFile) {
     const keyFile = certFile.replace(/\.cert$/, '.key');
