@@ -23,9 +23,12 @@ export function fdPath(dir: FileHandle, name?: string): string {
   return name === undefined ? `/proc/self/fd/${dir.fd}` : `/proc/self/fd/${dir.fd}/${name}`;
 }
 
-/** Open a trusted directory (the root of a tree) as an O_PATH handle. */
+/**
+ * Open a trusted directory (the root of a tree) as an O_PATH handle. Its own path is followed
+ * (it may be a magic link such as `/proc/<pid>/root`); only what lies below it is untrusted.
+ */
 export async function openRootDir(path: string): Promise<FileHandle> {
-  return open(path, DIR_FLAGS);
+  return open(path, O_PATH | constants.O_DIRECTORY);
 }
 
 /** Open the subdirectory `name` of `dir` without following a symlink there. */

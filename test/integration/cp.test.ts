@@ -76,8 +76,40 @@ test('docker cp into and out of a running container; berth cp does the same', as
   await docker(d, ['rm', '-f', 'cprunning']);
 });
 
-test('a container that plants /escape -> / and ../../ chains cannot make cp write or read outside its rootfs', async () => {
+test('docker cp reaches volumes, binds and tmpfs mounts (running and stopped containers)', async () => {
   const d = daemon();
+  const file = join(work, 'vol-payload');
+  writeFileSync(file, 'into-volume\n');
+  const run = await docker(d, ['run', '-d', '--name', 'cpvol', '-v', 'cpdata:/data', '--tmpfs', '/scratch', 'busybox', 'sleep', '60']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((await docker(d, ['cp', file, 'cpvol:/data/f'])).code, 0);
+  const viaOther = await docker(d, ['run', '--rm', '-v', 'cpdata:/data', 'busybox', 'cat', '/data/f']);
+  assert.equal(viaOther.stdout, 'into-volume\n', viaOther.stderr);
+  const tmp = await docker(d, ['cp', file, 'cpvol:/scratch/t']);
+  assert.equal(tmp.code, 0, tmp.stderr);
+  const back = await docker(d, ['cp', 'cpvol:/scratch/t', '-']);
+  assert.match(back.stdout, /into-volume/);
+  await docker(d, ['rm', '-f', 'cpvol']);
+
+  const bindDir = mkdtempSync(join(tmpdir(), 'berth-cp-bind-'));
+  try {
+    const create = await docker(d, ['create', '--name', 'cpbind', '-v', `${bindDir}:/b`, 'busybox', 'true']);
+    assert.equal(create.code, 0, create.stderr);
+    const cp = await docker(d, ['cp', file, 'cpbind:/b/x']);
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.equal(readFileSync(join(bindDir, 'x'), 'utf8'), 'into-volume\n');
+    writeFileSync(join(bindDir, 'from-host'), 'host-side\n');
+    const out = await docker(d, ['cp', 'cpbind:/b/from-host', '-']);
+    assert.match(out.stdout, /host-side/);
+  } finally {
+    await docker(d, ['rm', '-f', 'cpbind']);
+    rmSync(bindDir, { recursive: true, force: true });
+  }
+});
+
+async function hostileSymlinks(running: boolean): Promise<void> {
+  const d = daemon();
+  const name = running ? 'hostile-running' : 'hostile';
   // A host directory the container knows the absolute path of, with a secret in it.
   const hostDir = mkdtempSync(join(tmpdir(), 'berth-cp-host-'));
   try {
@@ -91,46 +123,52 @@ test('a container that plants /escape -> / and ../../ chains cannot make cp writ
       'mkdir -p /a/b && ln -s ../../../../../../tmp /a/b/up',
       `ln -s ${hostDir}/secret /leak`,
     ].join(' && ');
-    const run = await docker(d, ['run', '--name', 'hostile', 'busybox', 'sh', '-c', plant]);
+    const run = await docker(d, running ? ['run', '-d', '--name', name, 'busybox', 'sh', '-c', `${plant} && touch /planted && sleep 60`] : ['run', '--name', name, 'busybox', 'sh', '-c', plant]);
     assert.equal(run.code, 0, run.stderr);
+    if (running) {
+      for (let i = 0; i < 200 && (await docker(d, ['cp', `${name}:/planted`, '-'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    }
 
     const file = join(work, 'payload');
     writeFileSync(file, 'pwned\n');
     // Writes through the planted links land inside the container (or fail), never on the host.
     const attempts = [
-      'hostile:/escape/tmp/berth-pwned-1',
-      'hostile:/escape/escape/../../tmp/berth-pwned-2',
-      'hostile:/a/b/up/berth-pwned-3',
-      `hostile:/hostdir/pwned`,
-      `hostile:/deep/pwned`,
-      `hostile:/hostdir/`,
+      `${name}:/escape/tmp/berth-pwned-1`,
+      `${name}:/escape/escape/../../tmp/berth-pwned-2`,
+      `${name}:/a/b/up/berth-pwned-3`,
+      `${name}:/hostdir/pwned`,
+      `${name}:/deep/pwned`,
+      `${name}:/hostdir/`,
     ];
     for (const dst of attempts) await docker(d, ['cp', file, dst]);
     assert.deepEqual(readdirSync(hostDir).sort(), before, 'nothing was written into the host directory');
     assert.equal(readFileSync(join(hostDir, 'secret'), 'utf8'), 'host-secret\n');
     assert.equal(readdirSync('/tmp').filter((n) => n.startsWith('berth-pwned')).length, beforeTmp, 'nothing was written into the host /tmp');
     // The resolvable ones landed in the container's own /tmp.
-    const inside = await docker(d, ['cp', 'hostile:/tmp/berth-pwned-1', '-']);
+    const inside = await docker(d, ['cp', `${name}:/tmp/berth-pwned-1`, '-']);
     assert.equal(inside.code, 0, inside.stderr);
     assert.match(inside.stdout, /pwned/);
 
     // Reads through the links never return host content.
-    for (const src of ['hostile:/hostdir/secret', 'hostile:/deep/secret', 'hostile:/escape/' + hostDir.slice(1) + '/secret', 'hostile:/leak/.']) {
+    for (const src of [`${name}:/hostdir/secret`, `${name}:/deep/secret`, `${name}:/escape/` + hostDir.slice(1) + '/secret', `${name}:/leak/.`]) {
       const r = await docker(d, ['cp', src, '-']);
       assert.ok(!r.stdout.includes('host-secret'), `${src} leaked host content`);
     }
     // The link itself comes out as a link.
-    const linkOut = join(work, 'leak-copy');
-    const l = await docker(d, ['cp', 'hostile:/leak', linkOut]);
+    const linkOut = join(work, `leak-copy-${name}`);
+    const l = await docker(d, ['cp', `${name}:/leak`, linkOut]);
     assert.equal(l.code, 0, l.stderr);
     assert.ok(lstatSync(linkOut).isSymbolicLink(), 'the planted link is copied as a link, not followed by berthd');
-    const head = await d.api('HEAD', `/containers/hostile/archive?path=${encodeURIComponent('/hostdir/secret')}`);
+    const head = await d.api('HEAD', `/containers/${name}/archive?path=${encodeURIComponent('/hostdir/secret')}`);
     assert.equal(head.status, 404);
   } finally {
     rmSync(hostDir, { recursive: true, force: true });
-    await docker(d, ['rm', '-f', 'hostile']);
+    await docker(d, ['rm', '-f', name]);
   }
-});
+}
+
+test('a stopped container that planted /escape -> / and ../../ chains cannot make cp write or read outside its rootfs', () => hostileSymlinks(false));
+test('a running container with planted symlinks cannot either (seen through /proc/<pid>/root)', () => hostileSymlinks(true));
 
 test('docker export writes the rootfs as a tar; the path stat header is docker-shaped', async () => {
   const d = daemon();

@@ -1,63 +1,21 @@
 import type { BigIntStats } from 'node:fs';
-import { mkdir, readlink, rmdir } from 'node:fs/promises';
+import { readlink, type FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Conflict, NotFound, isKind } from '../../lib/errors.ts';
-import { log } from '../../lib/logger.ts';
-import { fdPath, openRootDir, resolveScoped, type ScopedTarget } from '../../lib/scopedfs.ts';
+import { fdPath, resolveScoped, type ScopedTarget } from '../../lib/scopedfs.ts';
 import { formatTimestamp } from '../../lib/time.ts';
 import { extractScoped } from '../../store/diff/extract.ts';
 import { coalesce, tarTree } from '../../store/diff/tartree.ts';
 import type { ContainerPathStat } from '../../types/docker.ts';
-import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
-import { isRunning, type ContainerRecord } from './record.ts';
+import { withContainerFs } from './container-fs.ts';
+import { eventAttributes, type ContainerDeps } from './deps.ts';
+import type { ContainerRecord } from './record.ts';
 
 // docker cp and export: /containers/{id}/archive (HEAD, GET, PUT) and /containers/{id}/export.
-// A running container's rootfs is already mounted (by start); a stopped one is mounted for the
-// time of the operation under the container's lock, so start and rm wait meanwhile. All access
-// inside goes through directory handles (src/lib/scopedfs.ts): symlinks the container planted are
-// resolved as if its rootfs were `/`, never by the kernel on the host.
-
-/**
- * Run `fn` with the container's rootfs mounted, held open as a directory handle. Volumes and
- * other mounts inside the container are not visible here (only the rootfs itself).
- */
-export async function withRootfs<T>(deps: ContainerDeps, rec: ContainerRecord, fn: (root: import('node:fs/promises').FileHandle) => Promise<T>): Promise<T> {
-  const paths = containerPaths(deps, rec.id);
-  const useMounted = async (): Promise<T> => {
-    const root = await openRootDir(paths.rootfs);
-    try {
-      return await fn(root);
-    } finally {
-      await root.close();
-    }
-  };
-  if (isRunning(rec.state)) return useMounted();
-  return deps.locks.run(rec.id, async () => {
-    if (isRunning(rec.state)) return useMounted();
-    if (rec.state.status === 'removing' || rec.state.status === 'dead' || !deps.repo.get(rec.id)) throw new Conflict(`container ${rec.name} is being removed`);
-    await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
-    let mounted = false;
-    try {
-      await deps.host.mountAll(await deps.snapshots.mounts(rec.id), paths.rootfs);
-      mounted = true;
-      return await useMounted();
-    } finally {
-      let unmounted = !mounted;
-      if (mounted) {
-        unmounted = await deps.host.unmount(paths.rootfs).then(
-          () => true,
-          async (e: unknown) => {
-            log.warn('unmount after copy failed; detaching lazily', { id: rec.id, error: e });
-            return deps.host.unmount(paths.rootfs, { detach: true }).then(() => true, () => false);
-          },
-        );
-      }
-      // rmdir, never rm -r: if the rootfs were still mounted, a recursive removal would delete the container's files.
-      if (unmounted) await rmdir(paths.rootfs).then(() => rmdir(paths.bundleDir)).catch(() => undefined);
-    }
-  });
-}
+// The container's trees come from withContainerFs (container-fs.ts); all access inside goes through
+// directory handles (src/lib/scopedfs.ts): symlinks the container planted are resolved as if its
+// root were `/`, never by the kernel on the host.
 
 /** Go's os.FileMode bits for a stat, as docker's path stat reports them. */
 export function goFileMode(st: BigIntStats): number {
@@ -98,10 +56,11 @@ function statName(path: string): string {
   return p === '' ? '/' : p.slice(p.lastIndexOf('/') + 1);
 }
 
-async function resolveExisting(root: import('node:fs/promises').FileHandle, rec: ContainerRecord, path: string): Promise<ScopedTarget & { stat: BigIntStats }> {
+/** Resolve `inner` (where the container path `path` lives in `root`); NotFound in docker's words. */
+async function resolveExisting(root: FileHandle, rec: ContainerRecord, path: string, inner: string): Promise<ScopedTarget & { stat: BigIntStats }> {
   let t: ScopedTarget;
   try {
-    t = await resolveScoped(root, absolute(path), { followLast: followsLast(path) });
+    t = await resolveScoped(root, absolute(inner), { followLast: followsLast(path) });
   } catch (err) {
     if (isKind(err, 'NotFound')) throw new NotFound(`Could not find the file ${path} in container ${rec.name}`);
     throw err;
@@ -113,7 +72,7 @@ async function resolveExisting(root: import('node:fs/promises').FileHandle, rec:
   return t as ScopedTarget & { stat: BigIntStats };
 }
 
-async function pathStat(root: import('node:fs/promises').FileHandle, t: ScopedTarget & { stat: BigIntStats }, path: string): Promise<ContainerPathStat> {
+async function pathStat(root: FileHandle, t: ScopedTarget & { stat: BigIntStats }, path: string): Promise<ContainerPathStat> {
   let linkTarget = '';
   if (t.stat.isSymbolicLink()) {
     // docker reports where the link leads inside the container, fully resolved.
@@ -137,8 +96,9 @@ async function pathStat(root: import('node:fs/promises').FileHandle, t: ScopedTa
 /** HEAD /containers/{id}/archive: the stat of a path inside the container. */
 export async function statContainerPath(deps: ContainerDeps, ref: string, path: string): Promise<ContainerPathStat> {
   const rec = deps.repo.find(ref);
-  return withRootfs(deps, rec, async (root) => {
-    const t = await resolveExisting(root, rec, path);
+  return withContainerFs(deps, rec, async (fs) => {
+    const { root, path: inner } = await fs.locate(path);
+    const t = await resolveExisting(root, rec, path, inner);
     try {
       return await pathStat(root, t, path);
     } finally {
@@ -153,8 +113,9 @@ export async function statContainerPath(deps: ContainerDeps, ref: string, path: 
  */
 export async function archiveContainerPath(deps: ContainerDeps, ref: string, path: string, start: (stat: ContainerPathStat) => Writable): Promise<void> {
   const rec = deps.repo.find(ref);
-  await withRootfs(deps, rec, async (root) => {
-    const t = await resolveExisting(root, rec, path);
+  await withContainerFs(deps, rec, async (fs) => {
+    const { root, path: inner } = await fs.locate(path);
+    const t = await resolveExisting(root, rec, path, inner);
     try {
       const stat = await pathStat(root, t, path);
       const sink = start(stat);
@@ -175,17 +136,18 @@ export interface ExtractParams {
 export async function extractToContainer(deps: ContainerDeps, ref: string, path: string, body: Readable, params: ExtractParams = {}): Promise<void> {
   const rec = deps.repo.find(ref);
   if (rec.hostConfig.ReadonlyRootfs) throw new Conflict('container rootfs is marked read-only');
-  await withRootfs(deps, rec, async (root) => {
+  await withContainerFs(deps, rec, async (fs) => {
+    const { root, path: inner } = await fs.locate(path);
     let isDir = false;
     try {
-      const t = await resolveScoped(root, absolute(path), { followLast: true });
+      const t = await resolveScoped(root, absolute(inner), { followLast: true });
       isDir = !!t.stat?.isDirectory();
       if (t.dir !== root) await t.dir.close();
     } catch (err) {
       if (!isKind(err, 'NotFound')) throw err;
     }
     if (!isDir) throw new NotFound(`Could not find the file ${path} in container ${rec.name}`);
-    await extractScoped(root, absolute(path), body, { noOverwriteDirNonDir: params.noOverwriteDirNonDir ?? false, copyUidGid: params.copyUIDGID ?? false });
+    await extractScoped(root, absolute(inner), body, { noOverwriteDirNonDir: params.noOverwriteDirNonDir ?? false, copyUidGid: params.copyUIDGID ?? false });
   });
   deps.events.publish('container', 'extract-to-dir', rec.id, eventAttributes(rec, { path }));
 }
@@ -193,9 +155,9 @@ export async function extractToContainer(deps: ContainerDeps, ref: string, path:
 /** GET /containers/{id}/export: the container's filesystem as a tar (its rootfs, not its volumes). */
 export async function exportContainer(deps: ContainerDeps, ref: string, start: () => Writable): Promise<void> {
   const rec = deps.repo.find(ref);
-  await withRootfs(deps, rec, async (root) => {
+  await withContainerFs(deps, rec, async (fs) => {
     const sink = start();
-    await pipeline(Readable.from(coalesce(tarTree(root, '', '')), { objectMode: false }), sink);
+    await pipeline(Readable.from(coalesce(tarTree(fs.rootfs, '', '')), { objectMode: false }), sink);
   });
   deps.events.publish('container', 'export', rec.id, eventAttributes(rec));
 }
