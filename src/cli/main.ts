@@ -34,6 +34,7 @@ const ENTRIES: Entry[] = [
   { group: 'container', name: 'rename', top: ['rename'], summary: 'Rename a container', load: () => import('./commands/container/rename.ts') },
   { group: 'container', name: 'commit', top: ['commit'], summary: "Create a new image from a container's changes", load: () => import('./commands/container/commit.ts') },
   { group: 'container', name: 'diff', top: ['diff'], summary: "Inspect changes to files or directories on a container's filesystem", load: () => import('./commands/container/diff.ts') },
+  { group: 'container', name: 'attach', top: ['attach'], summary: "Attach local standard input, output, and error streams to a running container", load: () => import('./commands/container/attach.ts') },
   { group: 'container', name: 'exec', top: ['exec'], summary: 'Execute a command in a running container', load: () => import('./commands/container/exec.ts') },
   { group: 'container', name: 'cp', top: ['cp'], summary: 'Copy files/folders between a container and the local filesystem', load: () => import('./commands/container/cp.ts') },
   { group: 'container', name: 'export', top: ['export'], summary: "Export a container's filesystem as a tar archive", load: () => import('./commands/container/export.ts') },

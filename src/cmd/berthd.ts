@@ -47,6 +47,7 @@ import { registerSystemDfRoutes } from '../server/routes/system-df.ts';
 import { volumesUsage } from '../daemon/volumes/usage.ts';
 import { buildCacheUsage } from '../daemon/build/prune.ts';
 import { registerExecRoutes } from '../server/routes/exec.ts';
+import { registerContainerOpsRoutes } from '../server/routes/container-ops.ts';
 import { ExecStore } from '../daemon/exec/store.ts';
 import type { ExecDeps } from '../daemon/exec/deps.ts';
 import { registerBuildRoutes } from '../server/routes/build.ts';
@@ -211,6 +212,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
   registerVolumeRoutes(router, volumeDeps);
   const execDeps: ExecDeps = { ...containers, execs };
   registerExecRoutes(router, execDeps);
+  registerContainerOpsRoutes(router, containers);
   const registryConfig = cfg.registry ?? { mirrors: [], insecure: [], certsDir: '/etc/berth/certs.d' };
   // undici loads with the first pull/push/login, not at start-up (resident memory budget)
   const registry: RegistrySessionFactory = async (o) => new (await import('../registry/client/client.ts')).RegistryClient({ ...o, config: registryConfig });

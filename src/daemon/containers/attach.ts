@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { log } from '../../lib/logger.ts';
+import { DEFAULT_DETACH_KEYS, DetachKeyFilter, parseDetachKeys } from '../../lib/detachkeys.ts';
 import { containerPaths, type ContainerDeps } from './deps.ts';
 import { encodeEntry } from './logs.ts';
 import { isRunning } from './record.ts';
@@ -29,6 +30,8 @@ export interface AttachConnection {
 export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOptions): { tty: boolean; run: (conn: AttachConnection) => Promise<void> } {
   const rec = deps.repo.find(ref);
   const tty = rec.config.Tty;
+  // A TTY session ends (the container keeps running) when the detach sequence comes on stdin.
+  const detachKeys = tty ? parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS) : [];
   const run = async (conn: AttachConnection): Promise<void> => {
     const abort = new AbortController();
     conn.output.on('close', () => abort.abort());
@@ -47,9 +50,15 @@ export function attachContainer(deps: ContainerDeps, ref: string, opts: AttachOp
       }
       stdin.on('error', () => undefined);
       const sink = stdin;
-      conn.input.on('data', (chunk: Buffer) => sink.write(chunk));
+      const filter = new DetachKeyFilter(detachKeys);
+      conn.input.on('data', (chunk: Buffer) => {
+        if (abort.signal.aborted) return;
+        const { pass, detach } = filter.feed(chunk);
+        if (pass.length) sink.write(pass);
+        if (detach) abort.abort();
+      });
       conn.input.on('end', () => {
-        if (rec.config.StdinOnce) sink.end();
+        if (rec.config.StdinOnce && !tty) sink.end(); // moby: CloseStdin && !TTY
       });
       conn.input.resume();
     };

@@ -137,8 +137,9 @@ export class ConmonRuntime implements ContainerRuntime {
     if (opts.stdin) {
       args.push('-i');
       // conmon closes the container's stdin when an attached client ends its input, which is
-      // Docker's StdinOnce; without StdinOnce stdin stays open across attaches.
-      if (!opts.stdinOnce) args.push('--leave-stdin-open');
+      // Docker's StdinOnce; without StdinOnce stdin stays open across attaches. With a TTY Docker
+      // never closes stdin on a client's EOF (a detached `run -it` can be attached again).
+      if (!opts.stdinOnce || opts.tty) args.push('--leave-stdin-open');
     }
 
     const conmonLog = await openFile(join(dir, 'conmon.log'), 'a');

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { copyRaw, demuxTo } from '../../../client/demux.ts';
 import { collect, type CommandModule } from '../../command.ts';
 import { CliError, ExitStatus, type CliContext } from '../../context.ts';
-import { enterRawMode, followTerminalSize, terminalSize } from '../../terminal.ts';
+import { enterRawMode, followTerminalSize, terminalSize, ttyOutput } from '../../terminal.ts';
 
 interface ExecFlags {
   detach?: boolean;
@@ -88,7 +88,7 @@ export const command: CommandModule = {
             stdin: flags.interactive ? (io.stdin as Readable) : undefined,
           });
           if (tty) unfollow = followTerminalSize(io, (s) => client.exec.resize(Id, s));
-          if (tty) await copyRaw(socket as Readable, io.stdout);
+          if (tty) await copyRaw(socket as Readable, flags.interactive ? ttyOutput(io) : io.stdout);
           else await demuxTo(socket as Readable, { stdout: io.stdout, stderr: io.stderr });
           socket.destroy();
         } finally {

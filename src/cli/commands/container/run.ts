@@ -7,6 +7,7 @@ import { createWithPull, runFailure, runForeground } from './session.ts';
 
 interface RunFlags extends CreateFlags {
   detach?: boolean;
+  detachKeys?: string;
 }
 
 export const command: CommandModule = {
@@ -14,6 +15,7 @@ export const command: CommandModule = {
   define(cmd: Command, ctx: CliContext): void {
     addCreateFlags(cmd)
       .option('-d, --detach', 'Run container in background and print container ID')
+      .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
       .argument('<image>')
       .argument('[command...]')
       .action(async (image: string, args: string[], flags: RunFlags) => {
@@ -36,7 +38,7 @@ export const command: CommandModule = {
           ctx.out(`${id}\n`);
           return;
         }
-        let status: number;
+        let status: number | 'detached';
         try {
           status = await runForeground(ctx, {
             id,
@@ -44,11 +46,12 @@ export const command: CommandModule = {
             stdin: Boolean(flags.interactive),
             condition: flags.rm ? 'removed' : 'next-exit',
             start: true,
+            detachKeys: flags.detachKeys,
           });
         } catch (err) {
           throw await runFailure(err);
         }
-        if (status !== 0) throw new ExitStatus(status);
+        if (status !== 0 && status !== 'detached') throw new ExitStatus(status);
       });
   },
 };

@@ -2,10 +2,12 @@
 // attach + wait registered before start, stream the output, return the container's exit code.
 import { encodeRegistryAuth } from '../../../client/auth.ts';
 import { credentialsFor, registryOfImage } from '../../config-file.ts';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { copyRaw, demuxTo } from '../../../client/demux.ts';
 import type { WaitCondition } from '../../../client/containers.ts';
 import { isKind } from '../../../lib/errors.ts';
+import { DEFAULT_DETACH_KEYS, DetachKeyFilter, parseDetachKeys } from '../../../lib/detachkeys.ts';
+import { enterRawMode, followTerminalSize, ttyOutput } from '../../terminal.ts';
 import type { ContainerCreateResponse } from '../../../types/docker.ts';
 import { CliError, describeError, type CliContext } from '../../context.ts';
 import { renderProgress } from '../../progress.ts';
@@ -52,27 +54,44 @@ export interface ForegroundOptions {
   condition: WaitCondition;
   /** Start the container (false when it is already running, e.g. a later `attach`). */
   start: boolean;
+  /** Key sequence that detaches a TTY session (docker's --detach-keys; default ctrl-p,ctrl-q). */
+  detachKeys?: string;
 }
 
-/** attach → wait → start → stream; resolves with the container's StatusCode. */
-export async function runForeground(ctx: CliContext, options: ForegroundOptions): Promise<number> {
+/** attach → wait → start → stream; resolves with the container's StatusCode, or 'detached'. */
+export async function runForeground(ctx: CliContext, options: ForegroundOptions): Promise<number | 'detached'> {
   const client = ctx.client();
   const { io } = ctx;
-  let restoreTerminal = (): void => undefined;
-  if (options.stdin && options.tty && io.stdin.isTTY && io.stdin.setRawMode) {
-    io.stdin.setRawMode(true);
-    restoreTerminal = () => void io.stdin.setRawMode?.(false);
+  const restoreTerminal = options.stdin && options.tty ? enterRawMode(io) : (): void => undefined;
+  // The detach sequence is the client's job for attach (docker-api-trace §3.3): watch our stdin
+  // for it and hand the rest to the daemon.
+  let detach: Promise<void> = new Promise(() => undefined);
+  let input: Readable | undefined = options.stdin ? (io.stdin as Readable) : undefined;
+  if (input && options.tty) {
+    const filter = new DetachKeyFilter(parseDetachKeys(options.detachKeys || DEFAULT_DETACH_KEYS));
+    const through = new PassThrough();
+    const source = input;
+    detach = new Promise((resolve) => {
+      source.on('data', (chunk: Buffer) => {
+        const { pass, detach: done } = filter.feed(chunk);
+        if (pass.length) through.write(pass);
+        if (done) resolve();
+      });
+    });
+    source.once('end', () => through.end());
+    input = through;
   }
   const { socket } = await client.containers.attach(options.id, {
-    stdin: options.stdin ? (io.stdin as Readable) : undefined,
+    stdin: input,
     stdout: true,
     stderr: true,
     stream: true,
   });
-  const output = options.tty ? copyRaw(socket as Readable, io.stdout) : demuxTo(socket as Readable, { stdout: io.stdout, stderr: io.stderr });
+  const output = options.tty ? copyRaw(socket as Readable, options.stdin ? ttyOutput(io) : io.stdout) : demuxTo(socket as Readable, { stdout: io.stdout, stderr: io.stderr });
   // keep a failure of the stream from being unhandled while we start and wait
   output.catch(() => undefined);
   const waiter = await client.containers.beginWait(options.id, { condition: options.condition });
+  let unfollow = (): void => undefined;
   const forwardSignal = (signal: NodeJS.Signals): void => void client.containers.kill(options.id, { signal }).catch(() => undefined);
   try {
     if (options.start) {
@@ -83,20 +102,23 @@ export async function runForeground(ctx: CliContext, options: ForegroundOptions)
         waiter.cancel();
         throw await runFailure(err, startExitCode(err));
       }
-      if (options.tty && io.stdout.isTTY && io.stdout.rows && io.stdout.columns) {
-        await client.containers.resize(options.id, { height: io.stdout.rows, width: io.stdout.columns }).catch(() => undefined);
-      }
     }
+    if (options.tty) unfollow = followTerminalSize(io, (size) => client.containers.resize(options.id, size));
     // docker's --sig-proxy: without a TTY, our signals go to the container
     if (!options.tty) {
       process.on('SIGINT', forwardSignal);
       process.on('SIGTERM', forwardSignal);
     }
-    const status = await waiter.result;
+    const status = await Promise.race([waiter.result, detach.then(() => undefined)]);
+    if (!status) {
+      waiter.cancel();
+      return 'detached'; // the container keeps running
+    }
     // the daemon closes the stream at exit; give late output a moment, never hang on it
     await Promise.race([output.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     return status.StatusCode;
   } finally {
+    unfollow();
     process.off('SIGINT', forwardSignal);
     process.off('SIGTERM', forwardSignal);
     restoreTerminal();

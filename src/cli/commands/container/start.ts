@@ -13,7 +13,7 @@ export const command: CommandModule = {
       .option('-i, --interactive', "Attach container's STDIN")
       .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
       .argument('<container...>')
-      .action(async (names: string[], flags: { attach?: boolean; interactive?: boolean }) => {
+      .action(async (names: string[], flags: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => {
         const client = ctx.client();
         if (flags.attach || flags.interactive) {
           if (names.length > 1) throw new CliError('berth: you cannot start and attach multiple containers at once', { exitCode: 1 });
@@ -24,7 +24,9 @@ export const command: CommandModule = {
             stdin: Boolean(flags.interactive) && info.Config.OpenStdin,
             condition: 'next-exit',
             start: true,
+            detachKeys: flags.detachKeys,
           });
+          if (status === 'detached') throw new CliError('read escape sequence');
           if (status !== 0) throw new ExitStatus(status);
           return;
         }
