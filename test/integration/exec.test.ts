@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useDaemon, docker, berth, NODE, BERTH } from '../helpers/daemon.ts';
-import { havePython, runInPty } from '../helpers/pty.ts';
+import { havePython, runInPty, type PtyStep } from '../helpers/pty.ts';
 
 const daemon = useDaemon();
 let webId = '';
@@ -145,9 +145,9 @@ for (const cli of ['docker', 'berth'] as const) {
         { waitfor: '# ' },
         { write: 'stty size\r' },
         { waitfor: '24 80' },
-        { resize: [30, 100] },
-        // The CLI sends the new size on SIGWINCH; ask until the shell sees it.
-        ...Array.from({ length: 20 }, () => [{ write: 'stty size\r' }, { waitfor: '30 100', timeout: 1 }]).flat(),
+        // The CLI sends the new size on SIGWINCH, once it watches for it (after its first resize
+        // request): resize again until the shell sees a new size.
+        ...Array.from({ length: 20 }, (_v, i): PtyStep[] => [{ resize: [30, 100 + (i % 2)] }, { write: 'stty size\r' }, { waitfor: '30 10[01]', timeout: 1 }]).flat(),
         { write: 'exit 7\r' },
         { end: true },
       ],

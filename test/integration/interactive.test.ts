@@ -19,8 +19,8 @@ function sizeThenResizeThenDetach(first: string): PtyStep[] {
     { waitfor: '# ' },
     { write: 'stty size\r' },
     { waitfor: first },
-    { resize: [30, 100] },
-    ...Array.from({ length: 20 }, (): PtyStep[] => [{ write: 'stty size\r' }, { waitfor: '30 100', timeout: 1 }]).flat(),
+    // Resize again until the shell sees it: the CLI watches SIGWINCH only after its first resize.
+    ...Array.from({ length: 20 }, (_v, i): PtyStep[] => [{ resize: [30, 100 + (i % 2)] }, { write: 'stty size\r' }, { waitfor: '30 10[01]', timeout: 1 }]).flat(),
     { write: '\x10\x11' },
     { end: true },
   ];
