@@ -124,14 +124,7 @@ async function fromStage(b: BuildRun, stage: Stage): Promise<StageState> {
   } else if (baseName.toLowerCase() === 'scratch') {
     config = emptyConfig(b.req.platform);
   } else {
-    try {
-      image = b.deps.images.lookup(baseName).image;
-    } catch (err) {
-      if (err instanceof NotFound) {
-        throw new NotFound(`pull access denied for ${baseName}, repository does not exist or may require 'docker login': no registry configured`);
-      }
-      throw err;
-    }
+    image = await baseImage(b, baseName);
     config = cloneConfig(image.config);
   }
   if (image) b.say(` ---> ${shortId(image.id)}\n`);
@@ -150,4 +143,20 @@ async function fromStage(b: BuildRun, stage: Stage): Promise<StageState> {
     }
   }
   return st;
+}
+
+/** A FROM image: local, else pulled (always pulled with `--pull`, falling back to a local copy only if the pull fails for want of a registry). */
+async function baseImage(b: BuildRun, name: string): Promise<ImageRecord> {
+  let local: ImageRecord | undefined;
+  try {
+    local = b.deps.images.lookup(name).image;
+  } catch (err) {
+    if (!(err instanceof NotFound)) throw err;
+  }
+  if (local && !b.req.pull) return local;
+  if (!b.deps.pullImage) {
+    if (local) return local;
+    throw new NotFound(`pull access denied for ${name}, repository does not exist or may require 'docker login': no registry configured`);
+  }
+  return b.deps.pullImage(name);
 }

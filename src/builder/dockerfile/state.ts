@@ -15,6 +15,8 @@ import { processWord, processWords, type Vars } from './shell.ts';
 export interface BuilderDeps extends ImageCommitDeps {
   cache: BuildCache;
   runner: StepRunner;
+  /** Pull an image a FROM names that is not here (or always, with `pull`); absent: no registry. */
+  pullImage?: (ref: string) => Promise<ImageRecord>;
   /** Fetch a URL for ADD (the daemon decides what is reachable). */
   fetchUrl?: (url: string) => Promise<{ data: Buffer; lastModified?: Date }>;
 }
@@ -26,6 +28,8 @@ export interface BuildRequest {
   buildArgs: Record<string, string | null>;
   target?: string;
   noCache: boolean;
+  /** Pull base images even when they are here (`--pull`). */
+  pull?: boolean;
   labels: Record<string, string>;
   hostConfig: RunHostConfig;
   /** SOURCE_DATE_EPOCH (seconds): image and history times, layer mtimes clamped. */

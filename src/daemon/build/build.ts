@@ -14,6 +14,8 @@ import { entryComponents, joinInside, resolveInScope } from '../../lib/safepath.
 import { familiar, formatReference, parseNormalizedNamed, withDefaultTag } from '../../store/images/reference.ts';
 import type { JSONMessage } from '../../types/docker.ts';
 import { publishImageEvent } from '../images/deps.ts';
+import { preparePull } from '../images/pull.ts';
+import type { ImageRecord } from '../../store/images/types.ts';
 import type { BuildServiceDeps } from './deps.ts';
 import { fetchForAdd } from './fetch.ts';
 import { ContainerStepRunner } from './runner.ts';
@@ -30,6 +32,9 @@ export interface BuildParams {
   quiet: boolean;
   hostConfig: RunHostConfig;
   platform?: string;
+  pull?: boolean;
+  /** The X-Registry-Config header: base64 JSON of credentials by registry address. */
+  registryConfig?: string;
 }
 
 export interface BuildOutput {
@@ -118,11 +123,12 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
       cache: deps.cache,
       runner: new ContainerStepRunner({ containers, store: { content: images.content, snapshotter: images.snapshots, images: images.images }, cacheMountsDir: deps.cacheMountsDir, viewMountsDir: deps.viewMountsDir }),
       fetchUrl: fetchForAdd,
+      pullImage: images.registry ? (ref) => pullBase(deps, ref, params.registryConfig, (m) => (params.quiet ? undefined : out.write(m))) : undefined,
     };
     const result = await runBuild(
       builderDeps,
       df.text,
-      { contextDir: ctxDir, contextDigests: digests, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
+      { contextDir: ctxDir, contextDigests: digests, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, pull: params.pull, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
       { stream },
     );
     mark('built');
@@ -150,4 +156,31 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
   const code = failure instanceof BuildStepError ? failure.code : undefined;
   out.write({ errorDetail: code !== undefined ? { code, message } : { message }, error: message });
   return undefined;
+}
+
+/** Credentials for `domain` from X-Registry-Config, re-encoded as an X-Registry-Auth header. */
+export function registryAuthFor(config: string | undefined, domain: string): string | undefined {
+  if (!config) return undefined;
+  let map: Record<string, unknown>;
+  try {
+    map = JSON.parse(Buffer.from(config.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const keys = domain === 'docker.io' ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io'] : [domain, `https://${domain}`, `http://${domain}`];
+  for (const k of keys) {
+    const entry = map[k];
+    if (entry && typeof entry === 'object') return Buffer.from(JSON.stringify(entry)).toString('base64url');
+  }
+  return undefined;
+}
+
+/** Pull a FROM image through the image service, its progress in the build's stream. */
+async function pullBase(deps: BuildServiceDeps, ref: string, registryConfig: string | undefined, sink: (m: JSONMessage) => void): Promise<ImageRecord> {
+  const domain = parseNormalizedNamed(ref).domain;
+  const plan = await preparePull(deps.images, { fromImage: ref, registryAuth: registryAuthFor(registryConfig, domain) });
+  const id = await plan.run(sink);
+  const image = deps.images.images.get(id);
+  if (!image) throw new InvalidParameter(`pulled ${ref} but the image ${id} is missing`);
+  return image;
 }

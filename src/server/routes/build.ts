@@ -54,6 +54,8 @@ function buildParams(ctx: RequestContext): BuildParams {
     quiet: boolParam(q, 'q'),
     hostConfig,
     platform: optional('platform'),
+    pull: boolParam(q, 'pull'),
+    registryConfig: typeof ctx.req.headers['x-registry-config'] === 'string' ? ctx.req.headers['x-registry-config'] : undefined,
   };
 }
 
