@@ -9,7 +9,7 @@ import type { RunHostConfig } from '../../builder/runner.ts';
 import { dockerignoreMatcher, parseDockerignore } from '../../lib/dockerignore.ts';
 import { shortId } from '../../lib/digest.ts';
 import { log } from '../../lib/logger.ts';
-import { InvalidParameter, errorMessage } from '../../lib/errors.ts';
+import { BerthError, InvalidParameter, errorMessage } from '../../lib/errors.ts';
 import { entryComponents, joinInside, resolveInScope } from '../../lib/safepath.ts';
 import { familiar, formatReference, parseNormalizedNamed, withDefaultTag } from '../../store/images/reference.ts';
 import type { JSONMessage } from '../../types/docker.ts';
@@ -178,8 +178,15 @@ export function registryAuthFor(config: string | undefined, domain: string): str
 /** Pull a FROM image through the image service, its progress in the build's stream. */
 async function pullBase(deps: BuildServiceDeps, ref: string, registryConfig: string | undefined, sink: (m: JSONMessage) => void): Promise<ImageRecord> {
   const domain = parseNormalizedNamed(ref).domain;
-  const plan = await preparePull(deps.images, { fromImage: ref, registryAuth: registryAuthFor(registryConfig, domain) });
-  const id = await plan.run(sink);
+  let id: string;
+  try {
+    const plan = await preparePull(deps.images, { fromImage: ref, registryAuth: registryAuthFor(registryConfig, domain) });
+    id = await plan.run(sink);
+  } catch (err) {
+    // Name the image: the registry's own message may not.
+    if (err instanceof BerthError && !err.message.includes(ref)) throw new BerthError(err.kind, `pull ${ref}: ${err.message}`, { cause: err });
+    throw err;
+  }
   const image = deps.images.images.get(id);
   if (!image) throw new InvalidParameter(`pulled ${ref} but the image ${id} is missing`);
   return image;
