@@ -97,6 +97,13 @@ test('volume create, mount, unmount and remove go through the plugin', async () 
   assert.match(busy.stderr, /volume is in use/);
   assert.equal(calls().some((c) => c.method === 'VolumeDriver.Remove'), false);
   await ok(['rm', 'pc']);
+  // a start that fails after the plugin mounted the volume unmounts it again
+  const failed = await docker(daemon(), ['run', '--name', 'pfail', '-v', 'pv:/data', 'busybox', '/no/such/command']);
+  assert.equal(failed.code, 127);
+  const failId = (await ok(['inspect', '--format', '{{.Id}}', 'pfail'])).trim();
+  assert.ok(calls().some((c) => c.method === 'VolumeDriver.Mount' && c.ID === failId));
+  assert.ok(calls().some((c) => c.method === 'VolumeDriver.Unmount' && c.ID === failId), 'unmounted after the failed start');
+  await ok(['rm', 'pfail']);
   await ok(['volume', 'rm', 'pv']);
   assert.deepEqual(calls().find((c) => c.method === 'VolumeDriver.Remove'), { method: 'VolumeDriver.Remove', Name: 'pv' });
   assert.ok(!existsSync(join(refRoot, 'volumes', 'pv')));

@@ -83,6 +83,11 @@ test('named volume: written by one container, read by another after the first is
   assert.equal(await ok(['run', '--rm', '-v', 'shared:/other', 'busybox', 'cat', '/other/f.txt']), 'persisted\n');
 
   await ok(['create', '--name', 'holder', '-v', 'shared:/vol', 'busybox', 'true']);
+  assert.equal((await ok(['ps', '-a', '--filter', 'volume=shared', '--format', '{{.Names}}'])).trim(), 'holder');
+  assert.equal((await ok(['ps', '-a', '--filter', 'volume=/vol', '--format', '{{.Names}}'])).trim(), 'holder');
+  assert.equal((await ok(['ps', '-a', '--filter', 'volume=other', '--format', '{{.Names}}'])).trim(), '');
+  // `inspect` finds volumes too (after containers and images)
+  assert.equal((await berth(daemon(), ['inspect', '--format', '{{.Driver}}', 'shared'])).stdout, 'local\n');
   assert.equal(await ok(['run', '--rm', '--volumes-from', 'holder', 'busybox', 'sh', '-c', 'cat /vol/f.txt; echo more >> /vol/f.txt']), 'persisted\n');
   assert.equal(await ok(['run', '--rm', '-v', 'shared:/x', 'busybox', 'cat', '/x/f.txt']), 'persisted\nmore\n');
   // :ro makes the shared volume read-only in the new container
@@ -232,6 +237,10 @@ test('local driver options: tmpfs volume and a bind of an existing directory', a
   assert.match(r.stdout, /^tmpfs \/t tmpfs .*size=64k/m);
   assert.match(r.stderr, /No space left on device/);
   assert.deepEqual(leakedMounts(daemon().dir), [], 'unmounted once no container uses it');
+  // a start that fails after the volume was mounted leaves no mount behind
+  const failed = await docker(daemon(), ['run', '--rm', '-v', 'tmpvol:/t', 'busybox', '/no/such/command']);
+  assert.equal(failed.code, 127);
+  assert.deepEqual(leakedMounts(daemon().dir), [], 'a failed start unmounts the volume');
 
   const src = join(scratch, 'srv-x');
   mkdirSync(src);

@@ -54,6 +54,8 @@ export async function listContainers(deps: ContainerDeps, opts: ListOptions): Pr
     if (!f.matchAny('status', (v) => v === rec.state.status)) continue;
     if (!f.matchAny('health', (v) => v === (rec.state.health?.Status ?? 'none'))) continue;
     if (f.has('exited') && !(rec.state.status === 'exited' && f.matchAny('exited', (v) => Number(v) === rec.state.exitCode))) continue;
+    // volume=NAME or volume=/destination (moby: a mount's name or its destination)
+    if (f.has('volume') && !(deps.volumes?.mountPoints(rec.id) ?? []).some((m) => f.matchAny('volume', (v) => v === m.Name || v === m.Destination))) continue;
     if (f.has('ancestor')) {
       let ok = false;
       for (const a of f.get('ancestor')) if (await ancestorMatches(deps, rec, a)) ok = true;

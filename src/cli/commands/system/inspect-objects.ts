@@ -4,7 +4,7 @@ import { isKind } from '../../../lib/errors.ts';
 import { ExitStatus, describeError, type CliContext } from '../../context.ts';
 import { compileTemplate, unescapeFormat } from '../../format/template.ts';
 
-export type ObjectType = 'container' | 'image';
+export type ObjectType = 'container' | 'image' | 'volume';
 
 export interface InspectOptions {
   names: string[];
@@ -21,7 +21,7 @@ export async function inspectObjects(ctx: CliContext, options: InspectOptions): 
     let object: unknown;
     for (const type of options.types) {
       try {
-        object = type === 'container' ? await client.containers.inspect(name, { size: options.size }) : await client.images.inspect(name);
+        object = type === 'container' ? await client.containers.inspect(name, { size: options.size }) : type === 'volume' ? await client.volumes.inspect(name) : await client.images.inspect(name);
         break;
       } catch (err) {
         if (!isKind(err, 'NotFound')) {

@@ -13,9 +13,9 @@ export const command: CommandModule = {
       .option('--type <string>', 'Only inspect objects of the given type')
       .argument('<name...>')
       .action(async (names: string[], flags: { format?: string; size?: boolean; type?: string }) => {
-        let types: ObjectType[] = ['container', 'image'];
+        let types: ObjectType[] = ['container', 'image', 'volume'];
         if (flags.type !== undefined) {
-          if (flags.type !== 'container' && flags.type !== 'image') {
+          if (flags.type !== 'container' && flags.type !== 'image' && flags.type !== 'volume') {
             throw new CliError(`"${flags.type}" is not a valid value for --type`);
           }
           types = [flags.type];
