@@ -7,7 +7,7 @@ import type { ClientTlsOptions } from '../client/transport.ts';
 import type { CommandModule } from './command.ts';
 import { CliContext, CliError, ExitStatus, describeError, type CliIO } from './context.ts';
 
-type Group = 'container' | 'image' | 'system' | 'volume' | 'builder';
+type Group = 'container' | 'image' | 'system' | 'volume' | 'builder' | 'network';
 
 interface Entry {
   group: Group | undefined;
@@ -54,6 +54,14 @@ const ENTRIES: Entry[] = [
   { group: 'volume', name: 'inspect', summary: 'Display detailed information on one or more volumes', load: () => import('./commands/volume/inspect.ts') },
   { group: 'volume', name: 'rm', aliases: ['remove'], summary: 'Remove one or more volumes', load: () => import('./commands/volume/rm.ts') },
   { group: 'volume', name: 'prune', summary: 'Remove unused local volumes', load: () => import('./commands/volume/prune.ts') },
+  { group: 'network', name: 'create', summary: 'Create a network', load: () => import('./commands/network/create.ts') },
+  { group: 'network', name: 'ls', aliases: ['list'], summary: 'List networks', load: () => import('./commands/network/ls.ts') },
+  { group: 'network', name: 'inspect', summary: 'Display detailed information on one or more networks', load: () => import('./commands/network/inspect.ts') },
+  { group: 'network', name: 'rm', aliases: ['remove'], summary: 'Remove one or more networks', load: () => import('./commands/network/rm.ts') },
+  { group: 'network', name: 'prune', summary: 'Remove all unused networks', load: () => import('./commands/network/prune.ts') },
+  { group: 'network', name: 'connect', summary: 'Connect a container to a network', load: () => import('./commands/network/connect.ts') },
+  { group: 'network', name: 'disconnect', summary: 'Disconnect a container from a network', load: () => import('./commands/network/disconnect.ts') },
+  { group: 'container', name: 'port', top: ['port'], summary: 'List port mappings or a specific mapping for the container', load: () => import('./commands/container/port.ts') },
   { group: 'image', name: 'pull', top: ['pull'], summary: 'Download an image from a registry', load: () => import('./commands/image/pull.ts') },
   { group: 'image', name: 'push', top: ['push'], summary: 'Upload an image to a registry', load: () => import('./commands/image/push.ts') },
   { group: 'image', name: 'save', top: ['save'], summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)', load: () => import('./commands/image/save.ts') },
@@ -72,6 +80,7 @@ const GROUP_SUMMARY: Record<Group, string> = {
   image: 'Manage images',
   system: 'Manage berth',
   volume: 'Manage volumes',
+  network: 'Manage networks',
   builder: 'Manage builds',
 };
 

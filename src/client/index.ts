@@ -7,6 +7,7 @@ import { ExecApi } from './exec.ts';
 import { ImagesApi } from './images.ts';
 import { SystemApi } from './system.ts';
 import { VolumesApi } from './volumes.ts';
+import { NetworksApi } from './networks.ts';
 import { Transport, type TransportOptions } from './transport.ts';
 
 export type { TransportOptions } from './transport.ts';
@@ -20,6 +21,7 @@ export class EngineClient {
   readonly images: ImagesApi;
   readonly system: SystemApi;
   readonly volumes: VolumesApi;
+  readonly networks: NetworksApi;
   readonly build: BuildApi;
   readonly auth: AuthApi;
 
@@ -31,6 +33,7 @@ export class EngineClient {
     this.images = new ImagesApi(this.transport);
     this.system = new SystemApi(this.transport);
     this.volumes = new VolumesApi(this.transport);
+    this.networks = new NetworksApi(this.transport);
     this.build = new BuildApi(this.transport);
     this.auth = new AuthApi(this.transport);
   }

@@ -17,6 +17,7 @@ import { bridgeDriver } from './drivers/bridge.ts';
 import { macvlanDriver } from './drivers/macvlan.ts';
 import type { NetworkDriver } from './drivers/driver.ts';
 import type { NetworkStore } from './store.ts';
+import type { NetworkCreateRequest } from '../types/networks.ts';
 import type { EndpointConfig, EndpointRecord, EndpointState, IpamSubnetConfig, NetHost, NetworkRecord, PortMapping } from './types.ts';
 
 export interface NetworkControllerOptions {
@@ -36,16 +37,7 @@ export interface NetworkControllerOptions {
   resolvConf?: string;
 }
 
-export interface NetworkCreateRequest {
-  Name: string;
-  Driver?: string;
-  Internal?: boolean;
-  Attachable?: boolean;
-  EnableIPv6?: boolean;
-  IPAM?: { Driver?: string; Options?: Record<string, string> | null; Config?: IpamSubnetConfig[] | null } | null;
-  Options?: Record<string, string> | null;
-  Labels?: Record<string, string> | null;
-}
+export type { NetworkCreateRequest };
 
 /** What the controller needs to know about a container to give it endpoints. */
 export interface SandboxInfo {

@@ -1,13 +1,10 @@
 import { Forbidden, InvalidParameter } from '../../lib/errors.ts';
-import type { EndpointSettings } from '../../types/docker.ts';
+import type { NetworkConnectRequest } from '../../types/networks.ts';
 import { isRunning } from '../containers/record.ts';
 import { networkModeName } from '../containers/network.ts';
 import { publishNetworkEvent, type NetworkServiceDeps } from './deps.ts';
 
-export interface ConnectRequest {
-  Container: string;
-  EndpointConfig?: Partial<EndpointSettings> | null;
-}
+export type ConnectRequest = NetworkConnectRequest;
 
 /** POST /networks/{id}/connect: a running container gets the interface at once. */
 export async function connectContainer(deps: NetworkServiceDeps, ref: string, req: ConnectRequest): Promise<void> {

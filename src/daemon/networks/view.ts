@@ -1,23 +1,9 @@
 import type { NetworkRecord } from '../../network/types.ts';
 import type { NetworkServiceDeps } from './deps.ts';
+import type { NetworkResource } from '../../types/networks.ts';
 
-export interface NetworkResource {
-  Name: string;
-  Id: string;
-  Created: string;
-  Scope: string;
-  Driver: string;
-  EnableIPv6: boolean;
-  IPAM: { Driver: string; Options: Record<string, string> | null; Config: Array<{ Subnet: string; IPRange?: string; Gateway?: string }> };
-  Internal: boolean;
-  Attachable: boolean;
-  Ingress: boolean;
-  ConfigFrom: { Network: string };
-  ConfigOnly: boolean;
-  Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>;
-  Options: Record<string, string>;
-  Labels: Record<string, string>;
-}
+export type { NetworkResource };
+
 
 /** GET /networks/{id} and the entries of GET /networks, in dockerd's shape. */
 export function networkResource(deps: NetworkServiceDeps, net: NetworkRecord): NetworkResource {

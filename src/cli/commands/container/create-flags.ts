@@ -36,6 +36,15 @@ export interface CreateFlags {
   volumesFrom?: string[];
   volumeDriver?: string;
   publish?: string[];
+  /** Networking flags (issue 6). */
+  publishAll?: boolean;
+  expose?: string[];
+  ip?: string;
+  ip6?: string;
+  networkAlias?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  macAddress?: string;
   privileged?: boolean;
   readOnly?: boolean;
   init?: boolean;
@@ -87,6 +96,14 @@ export function addCreateFlags(cmd: Command): Command {
       .option('--volumes-from <list>', 'Mount volumes from the specified container(s)', collect)
       .option('--volume-driver <string>', 'Optional volume driver for the container')
       .option('-p, --publish <list>', "Publish a container's port(s) to the host", collect)
+      .option('-P, --publish-all', 'Publish all exposed ports to random ports')
+      .option('--expose <list>', 'Expose a port or a range of ports', collect)
+      .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
+      .option('--ip6 <string>', 'IPv6 address (e.g., 2001:db8::33)')
+      .option('--network-alias <list>', 'Add network-scoped alias for the container', collect)
+      .option('--dns-search <list>', 'Set custom DNS search domains', collect)
+      .option('--dns-option <list>', 'Set DNS options', collect)
+      .option('--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)')
       .option('--privileged', 'Give extended privileges to this container')
       .option('--read-only', "Mount the container's root filesystem as read only")
       .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
@@ -149,6 +166,11 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
   const { binds, volumes } = splitVolumes(flags.volume ?? []);
   const mounts = (flags.mount ?? []).map(parseMountFlag);
   const { exposed, bindings } = parsePorts(flags.publish ?? []);
+  for (const e of flags.expose ?? []) {
+    const [port, proto = 'tcp'] = e.split('/');
+    if (!/^\d+(-\d+)?$/.test(port)) throw invalidFlag(e, '--expose', `invalid range format for --expose: ${e}`);
+    exposed[`${port}/${proto}`] = {};
+  }
   const tmpfs: Record<string, string> = {};
   for (const t of flags.tmpfs ?? []) {
     const colon = t.indexOf(':');
@@ -197,8 +219,8 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
       CapDrop: flags.capDrop ?? null,
       CgroupnsMode: '',
       Dns: flags.dns ?? [],
-      DnsOptions: [],
-      DnsSearch: [],
+      DnsOptions: flags.dnsOption ?? [],
+      DnsSearch: flags.dnsSearch ?? [],
       ExtraHosts: flags.addHost ?? null,
       GroupAdd: null,
       IpcMode: '',
@@ -207,7 +229,7 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
       OomScoreAdj: 0,
       PidMode: '',
       Privileged: Boolean(flags.privileged),
-      PublishAllPorts: false,
+      PublishAllPorts: Boolean(flags.publishAll),
       ReadonlyRootfs: Boolean(flags.readOnly),
       SecurityOpt: null,
       ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),
@@ -236,9 +258,23 @@ export function buildCreateRequest(input: CreateRequestInput): CreatePlan {
       MaskedPaths: null,
       ReadonlyPaths: null,
     },
-    NetworkingConfig: { EndpointsConfig: network === 'default' ? { default: zeroEndpoint() } : {} },
+    NetworkingConfig: { EndpointsConfig: endpointsConfig(network, flags) },
   };
   return { body, name: flags.name, platform: flags.platform };
+}
+
+/** docker's EndpointsConfig: `default` without --network; the named network's settings with one. */
+function endpointsConfig(network: string, flags: CreateFlags): Record<string, Record<string, unknown>> {
+  const custom = flags.ip || flags.ip6 || flags.networkAlias?.length || flags.macAddress;
+  if (!custom) return network === 'default' ? { default: zeroEndpoint() } : {};
+  return {
+    [network]: {
+      ...zeroEndpoint(),
+      IPAMConfig: flags.ip || flags.ip6 ? { IPv4Address: flags.ip ?? '', IPv6Address: flags.ip6 ?? '' } : null,
+      Aliases: flags.networkAlias ?? null,
+      MacAddress: flags.macAddress ?? '',
+    },
+  };
 }
 
 function zeroEndpoint(): Record<string, unknown> {
