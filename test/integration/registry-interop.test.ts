@@ -160,7 +160,7 @@ test('berthd pushes to and pulls from Debian docker-registry (distribution 2.8) 
     assert.equal((await docker(daemon(), ['tag', name, name2])).code, 0);
     const push2 = await docker(daemon(), ['push', name2]);
     assert.equal(push2.code, 0, push2.stderr);
-    assert.match(push2.stdout, /Mounted from dist\/busybox|Layer already exists/);
+    assert.match(push2.stdout, /: Mounted from dist\/busybox/);
 
     assert.equal((await docker(daemon(), ['rmi', name, name2])).code, 0);
     const pull = await docker(daemon(), ['pull', `${host}/dist/busybox@${digest}`], { timeoutMs: 60_000 });

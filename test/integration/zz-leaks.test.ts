@@ -47,3 +47,18 @@ test('no leaked mounts, processes, cgroups or bundles', () => {
   const dirs = readdirSync(tmpdir()).filter((n) => /^berth-(it|unit)-/.test(n) && existsSync(join(tmpdir(), n, 'run', 'containers')));
   assert.deepEqual(dirs, [], 'bundles');
 });
+
+test('no leaked registry servers, podman processes or registry test directories (issue 5)', () => {
+  const procs: string[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (/berth-(registry|interop|regsrv)-/.test(cmd) && /registry serve|docker-registry|podman|skopeo/.test(cmd)) procs.push(`${p}: ${cmd.slice(0, 120)}`);
+    } catch {
+      /* gone */
+    }
+  }
+  assert.deepEqual(procs, [], 'processes');
+  assert.deepEqual(readdirSync(tmpdir()).filter((n) => /^berth-(registry|interop|regsrv|saveload)-/.test(n)), [], 'temp directories');
+});

@@ -128,4 +128,5 @@ export async function saveImages(deps: ImageServiceDeps, items: SaveItem[], out:
   if (Object.keys(repositories).length > 0) await addBytes('repositories', Buffer.from(JSON.stringify(repositories)));
   pack.finalize();
   await piping;
+  for (const { image } of items) deps.events.publish('image', 'save', image.id, { name: image.id });
 }

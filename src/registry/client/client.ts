@@ -125,6 +125,11 @@ export class RegistryClient {
           return;
         } catch (err) {
           lastErr = err;
+          // the host may have switched between TLS and plain HTTP since we last talked to it
+          if (known && !ep.scheme && !tlsExpected && candidates.length === 1) {
+            schemes.delete(ep.host);
+            candidates.push(known === 'https' ? 'http' : 'https');
+          }
         }
       }
     }
