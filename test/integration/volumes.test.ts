@@ -124,6 +124,40 @@ test('anonymous volume from the image VOLUME /data appears in inspect and rm -v 
   assert.equal((await ok(['volume', 'ls', '-q'])).trim(), '');
 });
 
+test('VOLUME in a built and in a committed image: an anonymous volume with the image content, removed by rm -v', async () => {
+  await ready();
+  const ctx = join(scratch, 'build-ctx');
+  mkdirSync(ctx, { recursive: true });
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN mkdir -p /data && echo built > /data/b.txt\nVOLUME /data\nCMD ["cat", "/data/b.txt"]\n');
+  const build = await docker(daemon(), ['build', '-q', '-t', 'volbuilt', ctx], { timeoutMs: 120_000 });
+  assert.equal(build.code, 0, build.stderr);
+  assert.equal(await ok(['run', '--name', 'fromb', 'volbuilt']), 'built\n');
+  const built = JSON.parse(await ok(['inspect', '--format', '{{json .Mounts}}', 'fromb']));
+  assert.equal(built.length, 1);
+  assert.equal(built[0].Destination, '/data');
+  assert.match(built[0].Name, /^[a-f0-9]{64}$/);
+  await ok(['rm', '-v', 'fromb']);
+  assert.equal((await ok(['volume', 'ls', '-q'])).includes(built[0].Name), false);
+
+  await ok(['run', '--name', 'tocommit', 'busybox', 'sh', '-c', 'mkdir /keep && echo committed > /keep/c.txt']);
+  await ok(['commit', '--change', 'VOLUME /keep', 'tocommit', 'volcommitted']);
+  await ok(['rm', 'tocommit']);
+  assert.equal(await ok(['run', '--name', 'fromc', 'volcommitted', 'cat', '/keep/c.txt']), 'committed\n');
+  const committed = JSON.parse(await ok(['inspect', '--format', '{{json .Mounts}}', 'fromc']));
+  assert.equal(committed[0].Destination, '/keep');
+  await ok(['rm', '-v', 'fromc']);
+  assert.equal((await ok(['volume', 'ls', '-q'])).includes(committed[0].Name), false);
+  await ok(['rmi', 'volbuilt', 'volcommitted']);
+});
+
+test('info reports the storage driver and the backing filesystem', async () => {
+  const info = JSON.parse(await ok(['info', '--format', '{{json .}}']));
+  const vfs = process.env.BERTH_TEST_STORAGE_DRIVER === 'vfs';
+  assert.equal(info.Driver, vfs ? 'vfs' : 'overlay2');
+  assert.equal(info.DriverStatus[0][0], 'Backing Filesystem');
+  assert.notEqual(info.DriverStatus[0][1], '');
+});
+
 test('bind mounts: read-only write fails with EROFS; rw writes are visible on the host; missing host path is created', async () => {
   await ready();
   const host = join(scratch, 'bind');
