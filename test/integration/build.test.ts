@@ -178,6 +178,27 @@ ENTRYPOINT ["/busybox", "cat", "/stamp"]
   assert.match(bad.stderr, /failed to reach build target nosuch/);
 });
 
+test('independent stages: both are built, their output is shown in stage order', async () => {
+  const dir = context('two-stages', {
+    Dockerfile: `FROM busybox AS a
+RUN sleep 1 && echo made-by-a > /a.txt
+FROM busybox AS b
+RUN echo made-by-b > /b.txt
+FROM busybox
+COPY --from=a /a.txt /a.txt
+COPY --from=b /b.txt /b.txt
+CMD ["cat", "/a.txt", "/b.txt"]
+`,
+  });
+  const r = await berth(daemon(), ['build', '-t', 'stages:v1', dir], LONG);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const steps = [...r.stdout.matchAll(/^Step (\d+)\/8 :/gm)].map((m) => Number(m[1]));
+  assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8], 'steps appear in order');
+  const aDone = r.stdout.indexOf('Removing intermediate container');
+  assert.ok(aDone > 0 && aDone < r.stdout.indexOf('Step 3/8'), "stage a's output comes before stage b's");
+  assert.equal((await berth(daemon(), ['run', '--rm', 'stages:v1'])).stdout, 'made-by-a\nmade-by-b\n');
+});
+
 test('.dockerignore keeps a large directory out of the upload and out of the cache key', async () => {
   const dir = context('ignore', {
     Dockerfile: 'FROM busybox\nCOPY . /src/\nRUN ls -R /src > /listing\nCMD ["cat", "/listing"]\n',

@@ -341,9 +341,9 @@ const run: Dispatcher = async (b, st, ins) => {
           {
             onCreated: (id) => {
               ctrId = id;
-              b.say(` ---> Running in ${shortId(id)}\n`);
+              st.say(` ---> Running in ${shortId(id)}\n`);
             },
-            onOutput: (chunk) => b.say(chunk.toString('utf8')),
+            onOutput: (chunk) => st.say(chunk.toString('utf8')),
           },
         );
         ctrId = result.id;
@@ -353,7 +353,7 @@ const run: Dispatcher = async (b, st, ins) => {
         const image = await b.deps.runner.commit(result.id, { parent, config: rc, createdBy, author: cfg.author, sourceDateEpoch: b.req.sourceDateEpoch, now: b.now() });
         ctrId = undefined;
         await b.deps.runner.remove(result.id);
-        b.say(`Removing intermediate container ${shortId(result.id)}\n`);
+        st.say(`Removing intermediate container ${shortId(result.id)}\n`);
         return image;
       },
     });

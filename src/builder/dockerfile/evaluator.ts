@@ -18,32 +18,90 @@ export interface BuildResult {
   unusedArgs: string[];
 }
 
-/** Stages the target depends on (FROM <stage>, COPY --from=<stage>), in file order. */
-function neededStages(df: ParsedDockerfile, target: Stage): Stage[] {
+/** The earlier stages a stage uses: FROM <stage>, COPY --from=<stage>, RUN --mount=…,from=<stage>. */
+function stageDeps(df: ParsedDockerfile, s: Stage): Stage[] {
   const byName = new Map<string, Stage>();
-  for (const s of df.stages) if (s.name) byName.set(s.name, s);
-  const ref = (v: string | null | undefined, before: number): Stage | undefined => {
+  for (const x of df.stages) if (x.name) byName.set(x.name, x);
+  const ref = (v: string | null | undefined): Stage | undefined => {
     if (!v) return undefined;
-    const s = /^\d+$/.test(v) ? df.stages[Number(v)] : byName.get(v.toLowerCase());
-    return s && s.index < before ? s : undefined;
+    const found = /^\d+$/.test(v) ? df.stages[Number(v)] : byName.get(v.toLowerCase());
+    return found && found.index < s.index ? found : undefined;
   };
+  const out = new Set<Stage>();
+  const base = ref(s.from.args.split(/\s+/)[0]);
+  if (base) out.add(base);
+  for (const ins of s.instructions) {
+    for (const f of ins.flags) {
+      const from = f.name === 'from' ? f.value : f.name === 'mount' ? /(?:^|,)from=([^,]+)/.exec(f.value ?? '')?.[1] : undefined;
+      const dep = ref(from);
+      if (dep) out.add(dep);
+    }
+  }
+  return [...out];
+}
+
+/** Stages the target needs, in file order (the others are skipped). */
+function neededStages(df: ParsedDockerfile, target: Stage): Stage[] {
   const need = new Set<Stage>();
   const visit = (s: Stage): void => {
     if (need.has(s)) return;
     need.add(s);
-    const base = ref(s.from.args.split(/\s+/)[0], s.index);
-    if (base) visit(base);
-    for (const ins of s.instructions) {
-      for (const f of ins.flags) {
-        // COPY --from=<stage>, RUN --mount=type=bind,from=<stage>
-        const from = f.name === 'from' ? f.value : f.name === 'mount' ? /(?:^|,)from=([^,]+)/.exec(f.value ?? '')?.[1] : undefined;
-        const dep = ref(from, s.index);
-        if (dep) visit(dep);
-      }
-    }
+    for (const d of stageDeps(df, s)) visit(d);
   };
   visit(target);
   return df.stages.filter((s) => need.has(s));
+}
+
+/** Independent stages built at once (the machine has 2 cores; RUN steps dominate). */
+const STAGE_CONCURRENCY = 2;
+
+class Semaphore {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+/** Output of concurrently running stages, shown in stage order: the first unfinished stage streams live. */
+class OrderedOutput {
+  private current = 0;
+  private readonly buffers: string[][];
+  private readonly finished: boolean[];
+  private readonly sink: (text: string) => void;
+  constructor(n: number, sink: (text: string) => void) {
+    this.buffers = Array.from({ length: n }, () => []);
+    this.finished = new Array<boolean>(n).fill(false);
+    this.sink = sink;
+  }
+  write(i: number, text: string): void {
+    if (i === this.current) this.sink(text);
+    else this.buffers[i].push(text);
+  }
+  done(i: number): void {
+    this.finished[i] = true;
+    while (this.current < this.finished.length && this.finished[this.current]) {
+      this.current++;
+      if (this.current < this.buffers.length) this.flush(this.current);
+    }
+  }
+  private flush(i: number): void {
+    for (const t of this.buffers[i].splice(0)) this.sink(t);
+  }
+  flushAll(): void {
+    for (let i = this.current; i < this.buffers.length; i++) this.flush(i);
+  }
 }
 
 function emptyConfig(platform: BuildRequest['platform']): ImageConfig {
@@ -71,16 +129,14 @@ export async function runBuild(deps: BuilderDeps, dockerfileText: string, req: B
   }
   const stages = neededStages(df, target);
   const extra = Object.keys(req.labels).length > 0 ? [labelInstruction(req.labels)] : [];
-  const total = df.metaArgs.length + stages.reduce((n, s) => n + 1 + s.instructions.length, 0) + extra.length;
+  const sizeOf = (st: Stage): number => 1 + st.instructions.length + (st === target ? extra.length : 0);
+  const total = df.metaArgs.length + stages.reduce((n, s) => n + sizeOf(s), 0);
   let step = 0;
-  const announce = (ins: Instruction): void => {
-    step++;
-    b.say(`Step ${step}/${total} : ${ins.original}\n`);
-  };
 
   // Global ARGs: visible to FROM lines, and to stages that re-declare them.
   for (const ins of df.metaArgs) {
-    announce(ins);
+    step++;
+    b.say(`Step ${step}/${total} : ${ins.original}\n`);
     for (const [name, def] of parseArgDecls(ins.args, df.escape)) {
       const given = req.buildArgs[name];
       if (given !== undefined && given !== null) {
@@ -90,29 +146,53 @@ export async function runBuild(deps: BuilderDeps, dockerfileText: string, req: B
     }
   }
 
-  let last: StageState | undefined;
-  for (const stage of stages) {
-    announce(stage.from);
-    const st = await fromStage(b, stage);
-    for (const ins of [...stage.instructions, ...(stage === target ? extra : [])]) {
-      announce(ins);
-      const dispatch = DISPATCHERS[ins.keyword];
-      if (!dispatch) throw new InvalidParameter(`unknown instruction: ${ins.keyword}`);
-      await dispatch(b, st, ins);
-    }
-    const result = st.image;
-    b.stageImages.set(String(stage.index), result);
-    if (stage.name) b.stageImages.set(stage.name, result);
-    last = st;
+  // Stages run as soon as the stages they use are done, up to STAGE_CONCURRENCY at once; their
+  // output is shown in file order (a later stage's is held back until the earlier ones finish).
+  const out = new OrderedOutput(stages.length, (text) => b.say(text));
+  const firstStep = new Map<Stage, number>();
+  for (const s of stages) {
+    firstStep.set(s, step + 1);
+    step += sizeOf(s);
   }
-  if (!last?.image) throw new InvalidParameter('No image was generated. Is your Dockerfile empty?');
+  const slots = new Semaphore(STAGE_CONCURRENCY);
+  const finished = new Map<Stage, Promise<StageState>>();
+  for (const [i, stage] of stages.entries()) {
+    const deps = stageDeps(df, stage).filter((d) => finished.has(d));
+    finished.set(
+      stage,
+      (async () => {
+        await Promise.all(deps.map((d) => finished.get(d)));
+        return slots.run(async () => {
+          const say = (text: string): void => out.write(i, text);
+          let n = firstStep.get(stage)!;
+          say(`Step ${n++}/${total} : ${stage.from.original}\n`);
+          const st = await fromStage(b, stage, say);
+          for (const ins of [...stage.instructions, ...(stage === target ? extra : [])]) {
+            say(`Step ${n++}/${total} : ${ins.original}\n`);
+            const dispatch = DISPATCHERS[ins.keyword];
+            if (!dispatch) throw new InvalidParameter(`unknown instruction: ${ins.keyword}`);
+            await dispatch(b, st, ins);
+          }
+          b.stageImages.set(String(stage.index), st.image);
+          if (stage.name) b.stageImages.set(stage.name, st.image);
+          return st;
+        });
+      })().finally(() => out.done(i)),
+    );
+  }
+  const results = await Promise.allSettled(stages.map((s) => finished.get(s)!));
+  out.flushAll();
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const last = (results[results.length - 1] as PromiseFulfilledResult<StageState>).value;
+  if (!last.image) throw new InvalidParameter('No image was generated. Is your Dockerfile empty?');
 
   const unusedArgs = Object.keys(req.buildArgs).filter((k) => !b.consumedArgs.has(k) && !PROXY_ARGS.has(k) && k !== 'SOURCE_DATE_EPOCH');
   return { imageId: last.image.id, unusedArgs };
 }
 
 /** FROM: a previous stage, scratch, or a local image; then the base image's ONBUILD triggers. */
-async function fromStage(b: BuildRun, stage: Stage): Promise<StageState> {
+async function fromStage(b: BuildRun, stage: Stage, say: (text: string) => void): Promise<StageState> {
   b.checkFlags(stage.from, ['platform']);
   const baseName = processWord(stage.from.args.split(/\s+/)[0], b.metaVars(), b.escape);
   let image: ImageRecord | undefined;
@@ -127,11 +207,11 @@ async function fromStage(b: BuildRun, stage: Stage): Promise<StageState> {
     image = await baseImage(b, baseName);
     config = cloneConfig(image.config);
   }
-  if (image) b.say(` ---> ${shortId(image.id)}\n`);
-  const st: StageState = { stage, image, config, args: new Map(), cmdSet: false };
+  if (image) say(` ---> ${shortId(image.id)}\n`);
+  const st: StageState = { stage, image, config, args: new Map(), cmdSet: false, say };
   const triggers = config.config?.OnBuild ?? [];
   if (triggers.length > 0) {
-    b.say(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
+    say(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
     if (st.config.config) st.config.config.OnBuild = null;
     for (const trigger of triggers) {
       const parsed = parseDockerfile(`FROM scratch\n${trigger}\n`);

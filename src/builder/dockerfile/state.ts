@@ -65,6 +65,8 @@ export interface StageState {
   args: Map<string, string | undefined>;
   /** CMD was set in this stage (ENTRYPOINT then keeps it). */
   cmdSet: boolean;
+  /** This stage's progress output (stages may run concurrently; the evaluator orders their output). */
+  say: (text: string) => void;
 }
 
 export function cloneConfig(c: ImageConfig): ImageConfig {
@@ -180,8 +182,8 @@ export class BuildRun {
       const hit = this.deps.cache.lookup(parent, key);
       const image = hit ? this.deps.images.get(hit) : undefined;
       if (image) {
-        this.say(' ---> Using cache\n');
-        this.say(` ---> ${shortId(image.id)}\n`);
+        st.say(' ---> Using cache\n');
+        st.say(` ---> ${shortId(image.id)}\n`);
         st.image = image;
         st.config = cloneConfig(image.config);
         return;
@@ -194,7 +196,7 @@ export class BuildRun {
       this.deps.cache.put(parent, key, image.id, opts.createdBy);
       st.image = image;
       st.config = cloneConfig(image.config);
-      this.say(` ---> ${shortId(image.id)}\n`);
+      st.say(` ---> ${shortId(image.id)}\n`);
       return;
     }
     let layerSize = 0;
@@ -211,6 +213,6 @@ export class BuildRun {
     this.deps.cache.put(parent, key, image.id, opts.createdBy);
     st.image = image;
     st.config = cloneConfig(image.config);
-    this.say(` ---> ${shortId(image.id)}\n`);
+    st.say(` ---> ${shortId(image.id)}\n`);
   }
 }
