@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { TestDaemon, docker, runCli } from '../helpers/daemon.ts';
@@ -133,4 +133,21 @@ test('a TLS registry trusted via certs.d works over https; the wrong CA is refus
   const refused = await docker(daemon, ['push', badName]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /certificate|self[- ]signed|verify/i);
+});
+
+test('a layer blob that is not the layer its config names is refused, even when that layer exists locally', async () => {
+  // the config names busybox's diff ID (unpacked here already); the blob is something else
+  const rootfs = readFileSync(join(plain.dir, 'rootfs.tar'));
+  const bogus = gzipSync(Buffer.alloc(10240));
+  const layerDigest = await putBlob(plain.url, 'evil', bogus);
+  const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(rootfs)] } });
+  const configDigest = await putBlob(plain.url, 'evil', config);
+  const m = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: bogus.length }] });
+  await putManifest(plain.url, 'evil', 'v1', m, 'application/vnd.oci.image.manifest.v1+json');
+  const pull = await docker(daemon, ['pull', `${plain.host}/evil:v1`]);
+  assert.equal(pull.code, 1);
+  assert.match(pull.stderr, /digest mismatch/);
+  assert.equal((await docker(daemon, ['image', 'inspect', `${plain.host}/evil:v1`])).code, 1);
+  const blobs = readdirSync(join(daemon.dataRoot, 'content', 'blobs', 'sha256'));
+  assert.ok(!blobs.includes(layerDigest.slice(7)), 'the bogus blob is not kept');
 });

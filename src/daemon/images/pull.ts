@@ -4,7 +4,8 @@
 // record the image. Docker's JSON progress is written to the sink. An interrupted download is
 // retried from where it stopped (Range); a failed pull leaves no partial blob or snapshot.
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { chainId, shortId, sha256 } from '../../lib/digest.ts';
 import { BerthError, InvalidParameter, NotFound, NotImplemented, SystemError, errorMessage, isKind } from '../../lib/errors.ts';
 import { log } from '../../lib/logger.ts';
@@ -179,6 +180,7 @@ async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink)
 
   // Downloads run ahead (3 at a time); unpacking follows in layer order.
   const abort = new AbortController();
+  const downloaded = new Set<string>();
   const downloads = layers.map((l, i) => ({ layer: l, index: i }));
   const pending = downloads.filter((d) => !present[d.index]);
   const done = new Map<number, { resolve: () => void; reject: (e: unknown) => void; promise: Promise<void> }>();
@@ -197,7 +199,10 @@ async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink)
 
   const downloading = mapLimit(pending, CONCURRENT_DOWNLOADS, async (d) => {
     try {
-      if (!(await content.has(d.layer.digest))) await download(deps, s, d.layer, ids[d.index], abort.signal, sink);
+      if (!(await content.has(d.layer.digest))) {
+        await download(deps, s, d.layer, ids[d.index], abort.signal, sink);
+        downloaded.add(d.layer.digest);
+      }
       else sink(status(ids[d.index], 'Download complete'));
       done.get(d.index)!.resolve();
     } catch (err) {
@@ -215,15 +220,26 @@ async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink)
       const layer = layers[i];
       const total = layer.size;
       const counter = new ProgressCounter(sink, ids[i], 'Extracting', total);
-      await unpackLayer({
-        snapshotter: snapshots,
-        parentDiffIds: diffIds.slice(0, i),
-        diffId: diffIds[i],
-        open: () => {
-          const raw = content.readStream(layer.digest).pipe(counting((n) => counter.add(n)));
-          return decompressStream(raw).pipe(verifyDigest(diffIds[i], `layer ${ids[i]}`));
-        },
-      });
+      try {
+        if (await snapshots.stat(chains[i])) {
+          // unpacked before (from another blob of the same content): still prove this blob is that layer
+          await pipeline(decompressStream(content.readStream(layer.digest)), verifyDigest(diffIds[i], `layer ${ids[i]}`), new Writable({ write: (_c, _e, cb) => cb() }));
+        } else {
+          await unpackLayer({
+            snapshotter: snapshots,
+            parentDiffIds: diffIds.slice(0, i),
+            diffId: diffIds[i],
+            open: () => {
+              const raw = content.readStream(layer.digest).pipe(counting((n) => counter.add(n)));
+              return decompressStream(raw).pipe(verifyDigest(diffIds[i], `layer ${ids[i]}`));
+            },
+          });
+        }
+      } catch (err) {
+        // a blob that is not the layer its config names is useless: do not keep it
+        if (isKind(err, 'InvalidParameter') && downloaded.has(layer.digest)) await content.delete(layer.digest).catch(() => undefined);
+        throw err;
+      }
       sink(status(ids[i], 'Pull complete'));
     }
     await downloading;
