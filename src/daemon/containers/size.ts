@@ -31,16 +31,28 @@ async function treeSize(dir: FileHandle, seen: Set<string>): Promise<number> {
 /** SizeRw: what the container wrote (its snapshot's upper dir); 0 if it has none. */
 export async function containerRwSize(deps: Pick<ContainerDeps, 'snapshots'>, id: string): Promise<number> {
   let upper: string;
+  // A snapshotter whose upper dir is the whole tree (vfs) makes a diff against the parent to measure.
+  let release: (() => Promise<void>) | undefined;
   try {
-    upper = await deps.snapshots.upperDir(id);
+    if (deps.snapshots.diff) {
+      const diff = await deps.snapshots.diff(id);
+      upper = diff.upper;
+      release = diff.release;
+    } else {
+      upper = await deps.snapshots.upperDir(id);
+    }
   } catch {
     return 0;
   }
-  const root = await openRootDir(upper).catch(() => undefined);
-  if (!root) return 0;
   try {
-    return await treeSize(root, new Set());
+    const root = await openRootDir(upper).catch(() => undefined);
+    if (!root) return 0;
+    try {
+      return await treeSize(root, new Set());
+    } finally {
+      await root.close();
+    }
   } finally {
-    await root.close();
+    await release?.();
   }
 }
