@@ -4,6 +4,7 @@ import { AuthApi } from './auth.ts';
 import { ContainersApi } from './containers.ts';
 import { ContainerFilesApi } from './container-files.ts';
 import { ExecApi } from './exec.ts';
+import { ContainerOpsApi } from './container-ops.ts';
 import { ImagesApi } from './images.ts';
 import { SystemApi } from './system.ts';
 import { VolumesApi } from './volumes.ts';
@@ -18,6 +19,8 @@ export class EngineClient {
   /** commit, diff, cp, export, container prune. */
   readonly containerFiles: ContainerFilesApi;
   readonly exec: ExecApi;
+  /** top, stats, pause/unpause, update. */
+  readonly containerOps: ContainerOpsApi;
   readonly images: ImagesApi;
   readonly system: SystemApi;
   readonly volumes: VolumesApi;
@@ -30,6 +33,7 @@ export class EngineClient {
     this.containers = new ContainersApi(this.transport);
     this.containerFiles = new ContainerFilesApi(this.transport);
     this.exec = new ExecApi(this.transport);
+    this.containerOps = new ContainerOpsApi(this.transport);
     this.images = new ImagesApi(this.transport);
     this.system = new SystemApi(this.transport);
     this.volumes = new VolumesApi(this.transport);

@@ -22,7 +22,7 @@ import { openStorageDriver } from './storage-driver.ts';
 import { ImageStore } from '../store/images/store.ts';
 import { ConmonRuntime } from '../runtime/conmon/conmon.ts';
 import { realHost } from '../os/host.ts';
-import { boundingCapabilities, nofileHardLimit, swapLimitSupported } from '../os/limits.ts';
+import { boundingCapabilities, initBinary, nofileHardLimit, swapLimitSupported } from '../os/limits.ts';
 import { ALL_CAPABILITIES } from '../runtime/spec/caps.ts';
 import { ContainerRepo } from '../daemon/containers/repo.ts';
 import { Lifecycle } from '../daemon/containers/lifecycle.ts';
@@ -48,6 +48,7 @@ import { volumesUsage } from '../daemon/volumes/usage.ts';
 import { buildCacheUsage } from '../daemon/build/prune.ts';
 import { registerExecRoutes } from '../server/routes/exec.ts';
 import { registerContainerOpsRoutes } from '../server/routes/container-ops.ts';
+import { hostMetrics } from '../os/cgroupstats.ts';
 import { ExecStore } from '../daemon/exec/store.ts';
 import type { ExecDeps } from '../daemon/exec/deps.ts';
 import { registerBuildRoutes } from '../server/routes/build.ts';
@@ -170,7 +171,8 @@ async function main(cfg: DaemonConfig): Promise<void> {
     runtimeName: cfg.defaultRuntime,
     storageDriver: storage.displayName,
     volumes: new ContainerMounts(volumeDeps, { findContainer: (ref) => repo.find(ref).id }),
-    hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit(), boundingCaps: await boundingCapabilities(ALL_CAPABILITIES) },
+    metrics: hostMetrics,
+    hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit(), boundingCaps: await boundingCapabilities(ALL_CAPABILITIES), initPath: await initBinary() },
     network,
   };
 

@@ -33,3 +33,12 @@ export async function boundingCapabilities(names: readonly string[]): Promise<st
   const mask = BigInt(`0x${m[1]}`);
   return names.filter((_n, bit) => (mask >> BigInt(bit)) & 1n);
 }
+
+/** The init for `--init`: Debian's static tini (Docker ships tini as docker-init). */
+export async function initBinary(): Promise<string | undefined> {
+  // Static only: it runs inside images without a libc.
+  for (const p of ['/usr/bin/docker-init', '/usr/bin/tini-static']) {
+    if (await access(p).then(() => true, () => false)) return p;
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { RuntimeSpec } from '../types/oci.ts';
+import type { LinuxResources, RuntimeSpec } from '../types/oci.ts';
 
 // ---- the monitor's container log ----
 
@@ -103,6 +103,11 @@ export interface ContainerRuntime {
    * process runs; rejects (`OCI runtime exec failed: …`) when the runtime could not start it.
    */
   exec(opts: RuntimeExecOptions): Promise<RuntimeExec>;
+  /** Freeze every process of the container (freezer cgroup). */
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** Change the resources of a running container (`runc update`). */
+  update(id: string, resources: LinuxResources): Promise<void>;
 }
 
 // ---- exec: a further process in a running container ----

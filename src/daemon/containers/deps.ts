@@ -12,6 +12,7 @@ import type { ContainerConfig, HostConfig, MountPoint } from '../../types/docker
 import type { SpecMount } from '../../types/oci.ts';
 import type { LogConfig } from './logconfig.ts';
 import type { HealthMonitor } from './health.ts';
+import type { ContainerMetrics } from './metrics.ts';
 import type { NetworkController } from '../../network/controller.ts';
 
 /** The host operations the container services need (src/os implements them). */
@@ -69,8 +70,10 @@ export interface ContainerDeps {
   volumes?: ContainerVolumes;
   /** Networks (issue 6); without it containers get an empty netns, as before. */
   network?: NetworkController;
+  /** cgroup and process metrics for stats, top and OOM detection (issue 3; absent in unit tests). */
+  metrics?: ContainerMetrics;
   /** Host facts the spec needs (read once at startup). */
-  hostFeatures: { swapLimit?: boolean; nofileLimit?: number; boundingCaps?: readonly string[] };
+  hostFeatures: { swapLimit?: boolean; nofileLimit?: number; boundingCaps?: readonly string[]; initPath?: string };
 }
 
 export function containerPaths(deps: Pick<ContainerDeps, 'containersDir' | 'bundlesDir' | 'cgroupParent'>, id: string) {

@@ -1,6 +1,6 @@
 import { log } from '../../lib/logger.ts';
 import { restartByPolicy } from './autorestart.ts';
-import { eventAttributes, type ContainerDeps } from './deps.ts';
+import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
 import { releaseRuntime } from './release.ts';
 import { isRunning, nowRfc3339Nano } from './record.ts';
 import { removeContainer } from './remove.ts';
@@ -27,8 +27,11 @@ export async function handleExit(deps: ContainerDeps, id: string, opts: { fallba
     // Report the exit first (waiters, events), then release resources while still holding the
     // lock, so a new start cannot race the cleanup.
     if (restart) rec.restartCount++;
-    rec.state = { ...rec.state, status: restart ? 'restarting' : 'exited', pid: 0, exitCode: code, finishedAt: nowRfc3339Nano() };
+    // The OOM killer's count is read before the runtime is released (which removes the cgroup).
+    const oomKilled = code === 137 && (await deps.metrics?.oomKills(containerPaths(deps, id).cgroupsPath).catch(() => 0) ?? 0) > 0;
+    rec.state = { ...rec.state, status: restart ? 'restarting' : 'exited', pid: 0, exitCode: code, oomKilled, finishedAt: nowRfc3339Nano() };
     deps.repo.save(rec);
+    if (oomKilled) deps.events.publish('container', 'oom', id, eventAttributes(rec));
     deps.events.publish('container', 'die', id, eventAttributes(rec, { exitCode: String(code), execDuration: String(Math.floor(ranMs / 1000)) }));
     deps.lifecycle.emitExit(id, { exitCode: code });
     // The exit is recorded: a failure to release must not skip AutoRemove (which retries it).

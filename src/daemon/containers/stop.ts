@@ -1,8 +1,20 @@
-import { Conflict, NotModified } from '../../lib/errors.ts';
+import { Conflict, NotModified, errorMessage } from '../../lib/errors.ts';
 import { parseSignal } from '../../lib/signals.ts';
 import { eventAttributes, type ContainerDeps } from './deps.ts';
 import { isRunning, type ContainerRecord } from './record.ts';
 import { cancelRestart } from './restartcancel.ts';
+
+/** A frozen (paused) container receives a signal only once thawed: resume it, as dockerd does. */
+async function thawAfterSignal(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {
+  if (rec.state.status !== 'paused') return;
+  // `runc kill --all` freezes, signals and thaws the cgroup itself: "not paused" is fine.
+  await deps.runtime.resume(rec.id).catch((err: unknown) => {
+    if (!/not paused/i.test(errorMessage(err))) throw err;
+  });
+  rec.state = { ...rec.state, status: 'running' };
+  deps.repo.save(rec);
+  deps.events.publish('container', 'unpause', rec.id, eventAttributes(rec));
+}
 
 /** Send a signal and wait up to `timeoutMs` for the exit to be recorded; true if it exited. */
 async function signalAndWait(deps: ContainerDeps, rec: ContainerRecord, signal: number, timeoutMs: number): Promise<boolean> {
@@ -16,6 +28,7 @@ async function signalAndWait(deps: ContainerDeps, rec: ContainerRecord, signal: 
   try {
     try {
       await deps.runtime.kill(rec.id, signal, true);
+      await thawAfterSignal(deps, rec);
     } catch (err) {
       // The process may be gone already; the exit path will record it.
       if (!isRunning(rec.state)) return true;
@@ -65,4 +78,5 @@ export async function killContainer(deps: ContainerDeps, ref: string, signalName
   deps.events.publish('container', 'kill', rec.id, eventAttributes(rec, { signal: String(signal) }));
   if (rec.state.status === 'restarting' && (await cancelRestart(deps, rec))) return;
   await deps.runtime.kill(rec.id, signal, true);
+  if (signal === 9) await thawAfterSignal(deps, rec);
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerRuntime, LogEntry, LogRotation, ReadLogOptions, RuntimeCreateOptions, RuntimeExec, RuntimeExecOptions, RuntimeState } from '../types.ts';
+import type { LinuxResources } from '../../types/oci.ts';
 import { LogRotator, hardCap } from './logrotate.ts';
 import { readLog } from './logfile.ts';
 import { connectAttachSocket, stdinWriter, writeResize } from './attachsock.ts';
@@ -365,6 +366,10 @@ export class ConmonRuntime implements ContainerRuntime {
 
   resume(id: string): Promise<void> {
     return this.oci.resume(id);
+  }
+
+  update(id: string, resources: LinuxResources): Promise<void> {
+    return this.oci.update(id, resources);
   }
 }
 

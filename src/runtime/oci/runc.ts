@@ -8,6 +8,7 @@ import { run } from '../../os/exec.ts';
 import { pidAlive } from '../../os/spawn.ts';
 import { NotFound, SystemError } from '../../lib/errors.ts';
 import type { RuntimeState } from '../types.ts';
+import type { LinuxResources } from '../../types/oci.ts';
 
 export interface OciRuntimeOptions {
   /** Binary, e.g. /usr/bin/runc. */
@@ -91,6 +92,12 @@ export class OciRuntimeCli {
   async pause(id: string): Promise<void> {
     const r = await this.exec(['pause', id], { allowFailure: true });
     if (r.code !== 0) this.fail('runtime pause', id, r.stderr);
+  }
+
+  /** `runc update -r -`: the resources as runtime-spec JSON on stdin. */
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    const r = await run(this.path, [...this.globalArgs(), 'update', '-r', '-', id], { timeoutMs: this.timeoutMs, allowFailure: true, input: JSON.stringify(resources) });
+    if (r.code !== 0) this.fail('runtime update', id, r.stderr);
   }
 
   async resume(id: string): Promise<void> {

@@ -39,7 +39,7 @@ export interface SpecInput {
    * Host facts that change the spec (os/limits.ts finds them). swapLimit: swap can be limited
    * (default true); nofileLimit: berthd's hard RLIMIT_NOFILE, which caps the default 1048576.
    */
-  hostFeatures?: { swapLimit?: boolean; nofileLimit?: number; boundingCaps?: readonly string[] };
+  hostFeatures?: { swapLimit?: boolean; nofileLimit?: number; boundingCaps?: readonly string[]; initPath?: string };
 }
 
 export const DEFAULT_MASKED_PATHS: readonly string[] = [
@@ -181,6 +181,14 @@ export function buildSpec(input: SpecInput): RuntimeSpec {
     mounts.push(m);
   }
   // A host-network container sees the host's /sys with its own netns; Docker mounts /sys rw-less anyway.
+  // --init: tini bind-mounted where Docker puts docker-init, running the command as its child.
+  let args = [...input.args];
+  if (hc.Init) {
+    const initPath = input.hostFeatures?.initPath;
+    if (!initPath) throw new InvalidParameter('docker-init binary not found (install tini)');
+    mounts.push({ destination: '/sbin/docker-init', type: 'bind', source: initPath, options: ['bind', 'ro'] });
+    args = ['/sbin/docker-init', '--', ...args];
+  }
 
   const resources = buildResources(hc, { swapLimit: input.hostFeatures?.swapLimit });
   resources.devices = privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules();
@@ -193,7 +201,7 @@ export function buildSpec(input: SpecInput): RuntimeSpec {
     process: {
       terminal: input.tty,
       user,
-      args: [...input.args],
+      args,
       env: [...input.env],
       cwd: input.cwd || '/',
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
