@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { startRegistry, type RunningRegistry } from '../../src/registry/server/server.ts';
 import { garbageCollect } from '../../src/registry/server/gc.ts';
+import { runCli, NODE, BERTH } from '../helpers/daemon.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-regsrv-'));
 let reg: RunningRegistry;
@@ -287,4 +288,52 @@ test('token flow: Bearer challenge with scope, /token issues scoped JWTs', async
   } finally {
     await tok.close();
   }
+});
+
+test('external token server: tokens signed with --token-key\'s private half are accepted, others refused', async () => {
+  const { generateKeyPair, exportSPKI, SignJWT } = await import('jose');
+  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const other = await generateKeyPair('ES256');
+  const keyFile = join(dir, 'token.pub.pem');
+  writeFileSync(keyFile, await exportSPKI(publicKey));
+  const ext = await startRegistry({ addr: '127.0.0.1:0', storage: join(dir, 'ext-storage'), tokenRealm: 'http://127.0.0.1:1/token', tokenKey: keyFile, tokenService: 'svc', tokenIssuer: 'issuer' });
+  try {
+    const anon = await req('GET', '/v2/e/tags/list', undefined, {}, ext.url);
+    assert.equal(anon.headers.get('www-authenticate'), 'Bearer realm="http://127.0.0.1:1/token",service="svc",scope="repository:e:pull"');
+    const sign = (key: Parameters<InstanceType<typeof SignJWT>['sign']>[0], claims: Record<string, unknown>, iss = 'issuer'): Promise<string> =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).setIssuer(iss).setAudience('svc').setIssuedAt().setExpirationTime('5m').sign(key);
+    const access = { access: [{ type: 'repository', name: 'e', actions: ['pull'] }] };
+    const ok = await req('GET', '/v2/e/tags/list', undefined, { Authorization: `Bearer ${await sign(privateKey, access)}` }, ext.url);
+    assert.equal(ok.status, 404, 'authorized (the repository does not exist)');
+    assert.equal((await req('GET', '/v2/e/tags/list', undefined, { Authorization: `Bearer ${await sign(other.privateKey, access)}` }, ext.url)).status, 401, 'wrong key');
+    assert.equal((await req('GET', '/v2/e/tags/list', undefined, { Authorization: `Bearer ${await sign(privateKey, access, 'someone-else')}` }, ext.url)).status, 401, 'wrong issuer');
+    assert.equal((await req('GET', '/v2/f/tags/list', undefined, { Authorization: `Bearer ${await sign(privateKey, access)}` }, ext.url)).status, 401, 'other repository');
+  } finally {
+    await ext.close();
+  }
+});
+
+test('berth registry gc on the command line: --dry-run lists, then deletes', async () => {
+  const storage = join(dir, 'cli-gc');
+  const r2 = await startRegistry({ addr: '127.0.0.1:0', storage });
+  let orphan = '';
+  try {
+    const d = digestOf('cli orphan');
+    const r = await fetch(`${r2.url}/v2/gc/cli/blobs/uploads/?digest=${d}`, { method: 'POST', body: 'cli orphan' });
+    assert.equal(r.status, 201);
+    orphan = d;
+  } finally {
+    await r2.close();
+  }
+  const dry = await runCli(NODE, [BERTH, 'registry', 'gc', '--storage', storage, '--dry-run'], { env: process.env });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, new RegExp(`would delete blob ${orphan}`));
+  assert.ok(readdirSync(join(storage, 'blobs', 'sha256')).includes(orphan.slice(7)));
+  const real = await runCli(NODE, [BERTH, 'registry', 'gc', '--storage', storage], { env: process.env });
+  assert.equal(real.code, 0, real.stderr);
+  assert.match(real.stdout, /1 blobs deleted/);
+  assert.deepEqual(readdirSync(join(storage, 'blobs', 'sha256')), []);
+  const bad = await runCli(NODE, [BERTH, 'registry', 'serve', '--bogus'], { env: process.env });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /berth registry serve: .*bogus/);
 });
