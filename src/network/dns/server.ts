@@ -42,21 +42,23 @@ export class EmbeddedDns {
     return [...this.sockets.keys()];
   }
 
-  /** Serve on ip:53. Idempotent. */
-  async listen(ip: string): Promise<void> {
-    if (this.sockets.has(ip)) return;
+  /** Serve on ip:53 (another port for tests). Idempotent. Resolves with the port. */
+  async listen(ip: string, port = 53): Promise<number> {
+    const had = this.sockets.get(ip);
+    if (had) return had.address().port;
     const sock = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4' });
     sock.on('message', (msg, rinfo) => this.handle(sock, msg, rinfo));
     sock.on('error', (err) => log.warn('embedded DNS socket error', { ip, error: err.message }));
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
-      sock.bind({ address: ip, port: 53, exclusive: true }, () => {
+      sock.bind({ address: ip, port, exclusive: true }, () => {
         sock.off('error', reject);
         resolve();
       });
     });
     sock.unref();
     this.sockets.set(ip, sock);
+    return sock.address().port;
   }
 
   close(ip: string): void {
