@@ -145,3 +145,39 @@ test('network create/inspect/ls/prune: options, labels, --internal, --subnet, --
   assert.match(prune, /unused1/);
   assert.deepEqual((await ok(['network', 'ls', '--format', '{{.Name}}'])).trim().split('\n').sort(), ['bridge', 'host', 'none']);
 });
+
+test('an alias shared by two containers answers with both (round robin); PTR names the container', async () => {
+  await ok(['network', 'create', 'rr']);
+  try {
+    await ok(['run', '-d', '--name', 'rr1', '--network', 'rr', '--network-alias', 'pool', 'busybox', 'sleep', '60']);
+    await ok(['run', '-d', '--name', 'rr2', '--network', 'rr', '--network-alias', 'pool', 'busybox', 'sleep', '60']);
+    const ips = await Promise.all(['rr1', 'rr2'].map(async (c) => (await ok(['inspect', '--format', '{{.NetworkSettings.Networks.rr.IPAddress}}', c])).trim()));
+    const out = await ok(['run', '--rm', '--network', 'rr', 'busybox', 'nslookup', 'pool']);
+    for (const ip of ips) assert.match(out, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`));
+    const ptr = await ok(['run', '--rm', '--network', 'rr', 'busybox', 'nslookup', ips[0]]);
+    assert.match(ptr, /rr1\.rr/);
+  } finally {
+    await docker(daemon(), ['rm', '-f', 'rr1', 'rr2']);
+    await docker(daemon(), ['network', 'rm', 'rr']);
+  }
+});
+
+test('IPv6 on a user network: the container gets an address from --subnet, AAAA answers', async () => {
+  const sub = `fd00:${daemon().netPrefix.slice(2)}:${Math.floor(Math.random() * 0xffff).toString(16)}::`;
+  await ok(['network', 'create', '--ipv6', '--subnet', `${sub}/64`, 'six']);
+  try {
+    await ok(['run', '-d', '--name', 'v6a', '--network', 'six', 'busybox', 'sleep', '60']);
+    const ip6 = (await ok(['inspect', '--format', '{{.NetworkSettings.Networks.six.GlobalIPv6Address}}', 'v6a'])).trim();
+    assert.ok(ip6.startsWith(sub.replace(/::$/, ':')), ip6);
+    const seen = await ok(['exec', 'v6a', 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0']);
+    assert.match(seen, new RegExp(`inet6 ${ip6}/64`));
+    const aaaa = await ok(['run', '--rm', '--network', 'six', 'busybox', 'nslookup', '-type=AAAA', 'v6a']);
+    assert.match(aaaa, new RegExp(`Address: ${ip6}`));
+    // Reachable over IPv6 from another container on the network.
+    const ping = await docker(daemon(), ['run', '--rm', '--network', 'six', 'busybox', 'ping', '-6', '-c', '1', '-W', '3', ip6], { timeoutMs: 60_000 });
+    assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+  } finally {
+    await docker(daemon(), ['rm', '-f', 'v6a']);
+    await docker(daemon(), ['network', 'rm', 'six']);
+  }
+});

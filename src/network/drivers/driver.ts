@@ -29,6 +29,6 @@ export function netnsOps(ep: EndpointState, gatewayRoute: boolean): string[] {
   if (ep.ipv6) lines.push(`addr add ${ep.ipv6} dev ${ep.ifname} nodad`);
   lines.push(`link set ${ep.ifname} up`);
   if (gatewayRoute && ep.gateway) lines.push(`route add default via ${ep.gateway} dev ${ep.ifname}`);
-  if (gatewayRoute && ep.gateway6) lines.push(`-6 route add default via ${ep.gateway6} dev ${ep.ifname}`);
+  if (gatewayRoute && ep.gateway6) lines.push(`route add default via ${ep.gateway6} dev ${ep.ifname}`);
   return lines;
 }
