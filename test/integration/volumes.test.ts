@@ -150,6 +150,22 @@ test('VOLUME in a built and in a committed image: an anonymous volume with the i
   await ok(['rmi', 'volbuilt', 'volcommitted']);
 });
 
+test('volume events: create, mount, unmount, destroy; bind propagation reaches the spec', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await ok(['run', '--rm', '-v', 'evvol:/e', 'busybox', 'true']);
+  await ok(['volume', 'rm', 'evvol']);
+  const ev = await ok(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=volume', '--filter', 'volume=evvol', '--format', '{{.Action}} {{.Actor.Attributes.driver}}']);
+  assert.deepEqual(ev.trim().split('\n'), ['create local', 'mount local', 'unmount local', 'destroy local']);
+  await ready();
+  const shared = join(scratch, 'shared');
+  mkdirSync(shared, { recursive: true });
+  // (this host's / is a private mount, so the kernel cannot show the propagation: check the spec)
+  const id = (await ok(['run', '-d', '-v', `${shared}:/s:rslave,ro`, 'busybox', 'sleep', '60'])).trim();
+  const spec = JSON.parse(readFileSync(join(daemon().execRoot, 'containers', id, 'config.json'), 'utf8')) as { mounts: Array<{ destination: string; options: string[] }> };
+  assert.deepEqual(spec.mounts.find((m) => m.destination === '/s')?.options, ['rbind', 'ro', 'rslave']);
+  await ok(['rm', '-f', id]);
+});
+
 test('info reports the storage driver and the backing filesystem', async () => {
   const info = JSON.parse(await ok(['info', '--format', '{{json .}}']));
   const vfs = process.env.BERTH_TEST_STORAGE_DRIVER === 'vfs';
