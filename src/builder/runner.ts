@@ -37,8 +37,8 @@ export interface RunSpec {
 }
 
 export interface StepRunner {
-  /** Create the container (reported through `onCreated`), start it, stream its output, wait for the exit. */
-  run(spec: RunSpec, hooks: { onCreated: (id: string) => void; onOutput: (chunk: Buffer) => void }): Promise<{ id: string; exitCode: number }>;
+  /** Create the container (reported through `onCreated`), start it, stream its output, wait for the exit; `signal` kills it. */
+  run(spec: RunSpec, hooks: { onCreated: (id: string) => void; onOutput: (chunk: Buffer) => void; signal?: AbortSignal }): Promise<{ id: string; exitCode: number }>;
   /**
    * Commit the (exited) container's changes as a new image on `parent`: one layer, `config` as its
    * run config, a history entry. The container's snapshot becomes the layer (it is consumed).

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tar from 'tar-stream';
@@ -95,7 +96,8 @@ test('rebuild without changes: every step is a cache hit and the ID is identical
   const dir = tenStepContext('ten-cache');
   const first = await docker(daemon(), ['build', '-t', 'ten:cache', dir], LONG);
   assert.equal(first.code, 0, first.stdout + first.stderr);
-  const second = await docker(daemon(), ['build', '-t', 'ten:cache', dir], LONG);
+  // The CLI's two classic-builder paths: by default (the daemon announces Builder-Version 1) and forced.
+  const second = await runCli('docker', ['build', '-t', 'ten:cache', dir], { env: daemon().env({ DOCKER_BUILDKIT: '0' }), ...LONG });
   assert.equal(second.code, 0, second.stderr);
   assert.deepEqual(stepsUsingCache(second.stdout), [2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.doesNotMatch(second.stdout, /Running in/);
@@ -248,6 +250,27 @@ test('a failing RUN reports the command and exit code and leaves no container, m
   const b = await berth(daemon(), ['build', dir], LONG);
   assert.equal(b.code, 42);
   assert.match(b.stderr, /returned a non-zero code: 42/);
+});
+
+test('a client that goes away cancels the build: the running RUN is killed and removed', async () => {
+  const dir = context('cancel', { Dockerfile: 'FROM busybox\nRUN echo started && sleep 120\n' });
+  const child = spawn('docker', ['build', dir], { env: daemon().env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!/^started$/m.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.match(out, /^started$/m);
+  assert.equal((await daemon().api('GET', '/containers/json')).json<unknown[]>().length, 1, 'the RUN container is running');
+  child.kill('SIGKILL');
+  let left: unknown[] = [];
+  for (let i = 0; i < 300; i++) {
+    left = (await daemon().api('GET', '/containers/json?all=1')).json<unknown[]>();
+    if (left.length === 0 && listDir(join(daemon().dataRoot, 'builds')).length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(left, []);
+  assert.deepEqual(listDir(join(daemon().dataRoot, 'builds')), []);
+  assert.deepEqual(leakedMounts(daemon().dir), []);
 });
 
 function postBuild(d: TestDaemon, body: Buffer, query = ''): Promise<ApiResponse> {

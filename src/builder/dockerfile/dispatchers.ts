@@ -344,6 +344,7 @@ const run: Dispatcher = async (b, st, ins) => {
               st.say(` ---> Running in ${shortId(id)}\n`);
             },
             onOutput: (chunk) => st.say(chunk.toString('utf8')),
+            signal: b.req.signal,
           },
         );
         ctrId = result.id;

@@ -35,6 +35,8 @@ export interface BuildRequest {
   /** SOURCE_DATE_EPOCH (seconds): image and history times, layer mtimes clamped. */
   sourceDateEpoch?: number;
   platform?: { os: string; architecture: string };
+  /** Aborted when the client goes away: no further step starts, a running RUN is killed. */
+  signal?: AbortSignal;
 }
 
 export interface BuildProgress {
@@ -176,6 +178,7 @@ export class BuildRun {
       makeImage?: (cfg: ImageConfig) => Promise<ImageRecord>;
     },
   ): Promise<void> {
+    if (this.req.signal?.aborted) throw new BuildStepError('the build was cancelled: the client went away');
     const parent = st.image?.id ?? '';
     const key = stepKey([...opts.keyParts]);
     if (!this.req.noCache) {

@@ -35,6 +35,8 @@ export interface BuildParams {
   pull?: boolean;
   /** The X-Registry-Config header: base64 JSON of credentials by registry address. */
   registryConfig?: string;
+  /** Aborted when the client disconnects. */
+  signal?: AbortSignal;
 }
 
 export interface BuildOutput {
@@ -128,7 +130,7 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
     const result = await runBuild(
       builderDeps,
       df.text,
-      { contextDir: ctxDir, contextDigests: digests, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, pull: params.pull, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
+      { contextDir: ctxDir, contextDigests: digests, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, pull: params.pull, signal: params.signal, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
       { stream },
     );
     mark('built');

@@ -14,6 +14,7 @@ import { createContainer } from '../containers/create.ts';
 import { containerPaths, type ContainerDeps } from '../containers/deps.ts';
 import { removeContainer } from '../containers/remove.ts';
 import { startContainer } from '../containers/start.ts';
+import { killContainer } from '../containers/stop.ts';
 import { prepareWait } from '../containers/wait.ts';
 
 export interface StepRunnerDeps {
@@ -34,7 +35,7 @@ export class ContainerStepRunner implements StepRunner {
     this.deps = deps;
   }
 
-  async run(spec: RunSpec, hooks: { onCreated: (id: string) => void; onOutput: (chunk: Buffer) => void }): Promise<{ id: string; exitCode: number }> {
+  async run(spec: RunSpec, hooks: { onCreated: (id: string) => void; onOutput: (chunk: Buffer) => void; signal?: AbortSignal }): Promise<{ id: string; exitCode: number }> {
     const c = this.deps.containers;
     const { Id: id } = await createContainer(c, {
       Image: spec.imageId,
@@ -63,6 +64,11 @@ export class ContainerStepRunner implements StepRunner {
       } catch (err) {
         throw new BuildStepError(`failed to run: ${errorMessage(err)}`, 127);
       }
+      // The client went away: kill the step (the build then fails and removes it).
+      const kill = (): void => void killContainer(c, id, 'SIGKILL').catch(() => undefined);
+      if (hooks.signal?.aborted) kill();
+      hooks.signal?.addEventListener('abort', kill, { once: true });
+      abort.signal.addEventListener('abort', () => hooks.signal?.removeEventListener('abort', kill), { once: true });
       const exited = wait();
       void exited.finally(() => drain.abort()).catch(() => undefined);
       const entries = c.runtime.readLog(containerPaths(c, id).logPath, { follow: true, signal: abort.signal, drainSignal: drain.signal });

@@ -88,7 +88,17 @@ export function registerBuildRoutes(router: Router, deps: BuildServiceDeps): voi
     const { buildImage, buildTargets } = await import('../../daemon/build/build.ts');
     buildTargets(params.tags);
     const out = lazyStream(ctx.res!);
-    await buildImage(deps, params, ctx.req, out);
+    // A client that goes away (Ctrl-C) cancels the build: no further step, a running RUN killed.
+    const abort = new AbortController();
+    const onClose = (): void => {
+      if (!ctx.res!.writableFinished) abort.abort();
+    };
+    ctx.res!.on('close', onClose);
+    try {
+      await buildImage(deps, { ...params, signal: abort.signal }, ctx.req, out);
+    } finally {
+      ctx.res!.off('close', onClose);
+    }
     out.end();
   });
 

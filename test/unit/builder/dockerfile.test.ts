@@ -94,3 +94,12 @@ test('parseDockerfile: errors name the line', () => {
   assert.throws(() => parseDockerfile('RUN true\n'), /before the first FROM/);
   assert.throws(() => parseDockerfile('# nothing\n'), /no FROM/);
 });
+
+test('parseDockerfile: the escape directive changes the line-continuation character', () => {
+  const df = parseDockerfile(['# escape=`', 'FROM busybox', 'RUN echo a `', '    b', 'COPY C:\\dir\\file /x', ''].join('\n'));
+  assert.equal(df.escape, '`');
+  const [run, copy] = df.stages[0].instructions;
+  assert.match(run.args, /^echo a\s+b$/);
+  assert.equal(copy.args, 'C:\\dir\\file /x');
+  assert.deepEqual(processWords(copy.args, new Map(), df.escape), ['C:\\dir\\file', '/x']);
+});
