@@ -352,3 +352,30 @@ test('volume data and refcounts survive berthd kill -9 and restart', async () =>
   await ok(['rm', '-f', 'longrun']);
   assert.equal((await d.api('DELETE', '/volumes/durable')).status, 204);
 });
+
+test('a crash while creating or removing a volume leaves nothing half-made after the restart', async () => {
+  const d = daemon();
+  const volumesDir = join(d.dataRoot, 'volumes');
+  await d.stop();
+  // created by the driver, killed before the record: the directory is swept at the next start
+  await d.start({ BERTH_FAILPOINT: 'volume-create-before-commit' });
+  await d.api('POST', '/volumes/create', { Name: 'halfvol' }).catch(() => undefined);
+  await d.exited();
+  assert.ok(existsSync(join(volumesDir, 'halfvol')), 'the crash left the directory');
+  await d.start();
+  assert.equal((await ok(['volume', 'ls', '-q'])).trim(), '');
+  assert.ok(!existsSync(join(volumesDir, 'halfvol')), 'swept at start');
+
+  // record removed, killed before the data: the data is swept at the next start
+  await ok(['volume', 'create', 'gonevol']);
+  writeFileSync(join(volumesDir, 'gonevol', '_data', 'f'), 'x');
+  await d.stop();
+  await d.start({ BERTH_FAILPOINT: 'volume-remove-after-commit' });
+  await d.api('DELETE', '/volumes/gonevol').catch(() => undefined);
+  await d.exited();
+  assert.ok(existsSync(join(volumesDir, 'gonevol')));
+  await d.start();
+  assert.equal((await d.api('GET', '/volumes/gonevol')).status, 404);
+  assert.ok(!existsSync(join(volumesDir, 'gonevol')));
+  assert.deepEqual(readdirSync(volumesDir), []);
+});

@@ -1,5 +1,6 @@
 import { randomId } from '../../lib/digest.ts';
 import { Conflict, InvalidParameter } from '../../lib/errors.ts';
+import { failpoint } from '../../lib/failpoint.ts';
 import type { Volume, VolumeCreateRequest } from '../../types/volumes.ts';
 import { ANONYMOUS_LABEL } from '../../volumes/driver.ts';
 import { LocalDriver } from '../../volumes/local/local.ts';
@@ -55,6 +56,7 @@ export async function ensureVolume(deps: VolumeDeps, opts: EnsureVolumeOptions):
       created: Date.now(),
     };
     await driver.create(name, opts.driverOptions);
+    failpoint('volume-create-before-commit');
     try {
       deps.store.insert(rec);
     } catch (err) {

@@ -1,4 +1,5 @@
 import { Conflict, errorMessage } from '../../lib/errors.ts';
+import { failpoint } from '../../lib/failpoint.ts';
 import { log } from '../../lib/logger.ts';
 import { volumeLockKey, type VolumeDeps } from './deps.ts';
 import { noSuchVolume } from './inspect.ts';
@@ -22,6 +23,7 @@ export async function removeVolume(deps: VolumeDeps, name: string, opts: { force
       if (deps.store.users(name).length > 0) throw new Conflict(`remove ${name}: volume is in use - [${deps.store.users(name).join(', ')}]`);
       deps.store.delete(name);
     });
+    failpoint('volume-remove-after-commit');
     try {
       const driver = await deps.drivers.get(v.driver);
       await driver.remove(name);
