@@ -123,6 +123,16 @@ test('load accepts the legacy docker 20.10 layout (<id>/layer.tar, <hex>.json) a
   assert.match(o.stdout, /Loaded image: oci\/only:v2/);
 });
 
+test('POST /images/load without quiet reports Loading layer progress, then the loaded image', async () => {
+  const { readFileSync } = await import('node:fs');
+  const r = await daemon().api('POST', '/images/load?quiet=0', readFileSync(join(dir, 'berth.tar')), { 'Content-Type': 'application/x-tar' });
+  assert.equal(r.status, 200);
+  const lines = r.body.trim().split('\n').map((l) => JSON.parse(l) as { status?: string; progressDetail?: { current?: number; total?: number }; stream?: string });
+  const progress = lines.filter((l) => l.status === 'Loading layer');
+  assert.ok(progress.length > 0 && progress.every((l) => typeof l.progressDetail?.total === 'number'), r.body);
+  assert.equal(lines[lines.length - 1].stream, 'Loaded image: busybox:latest\n');
+});
+
 test('bad archives fail cleanly and leave no blob behind', async () => {
   const blobsDir = join(daemon().dataRoot, 'content', 'blobs', 'sha256');
   const before = readdirSync(blobsDir).sort();

@@ -15,7 +15,7 @@ import { unpackLayer } from '../../store/images/unpack.ts';
 import { MediaTypes, type Descriptor, type ImageConfig, type ImageManifest } from '../../types/oci.ts';
 import type { ImageServiceDeps } from './deps.ts';
 import type { ProgressSink } from './progress.ts';
-import { status } from './progress.ts';
+import { ProgressCounter } from './progress.ts';
 
 const SMALL_FILE = 4 * 1024 * 1024;
 const BLOB_PATH_RE = /^blobs\/sha256\/([a-f0-9]{64})$/;
@@ -191,7 +191,10 @@ async function createImage(deps: ImageServiceDeps, plan: LoadPlan, sink: Progres
   const layerDescs: Descriptor[] = [];
   for (let i = 0; i < diffIds.length; i++) {
     const blob = plan.layerBlobs[i];
-    if (!quiet) sink(status(shortId(diffIds[i]), 'Loading layer'));
+    const info = await deps.content.info(blob);
+    // docker's "Loading layer [==>  ] 1.2MB/3.4MB" lines (the CLI asks for them on a terminal)
+    const counter = quiet ? undefined : new ProgressCounter(sink, shortId(diffIds[i]), 'Loading layer', info?.size ?? 0);
+    counter?.set(0);
     // a layer already unpacked is not read again: check the archive's bytes against the diff ID here
     if (blob !== diffIds[i] && (await deps.snapshots.stat(chainId(diffIds.slice(0, i + 1))))) {
       await pipeline(decompressStream(deps.content.readStream(blob)), verifier(diffIds[i]), new Writable({ write: (_c, _e, cb) => cb() }));
@@ -200,9 +203,22 @@ async function createImage(deps: ImageServiceDeps, plan: LoadPlan, sink: Progres
       snapshotter: deps.snapshots,
       parentDiffIds: diffIds.slice(0, i),
       diffId: diffIds[i],
-      open: () => decompressStream(deps.content.readStream(blob)).pipe(verifier(diffIds[i])),
+      open: () => {
+        const raw = deps.content.readStream(blob);
+        const counted = counter
+          ? raw.pipe(
+              new Transform({
+                transform(chunk: Buffer, _enc, cb) {
+                  counter.add(chunk.length);
+                  cb(null, chunk);
+                },
+              }),
+            )
+          : raw;
+        return decompressStream(counted).pipe(verifier(diffIds[i]));
+      },
     });
-    const info = await deps.content.info(blob);
+    counter?.set(info?.size ?? 0);
     layerDescs.push({ mediaType: layerMediaType(await readHead(deps, blob)), digest: blob, size: info?.size ?? 0 });
   }
   let manifestDigest: string;
