@@ -223,14 +223,15 @@ async function fileDigest(path: string): Promise<string> {
 }
 
 /**
- * The checksum of a copy's inputs: names, types, modes, ownership, link targets and contents;
- * not modification times, as Docker's (so `touch` alone keeps the cache).
+ * The checksum of a copy's inputs: names, types, modes, ownership, link targets and contents
+ * (unless `content: false`); not modification times, as Docker's (so `touch` alone keeps the cache).
  */
-export async function checksumEntries(entries: readonly LayerEntry[]): Promise<string> {
+export async function checksumEntries(entries: readonly LayerEntry[], opts: { content?: boolean } = {}): Promise<string> {
   const h = createHash('sha256');
   for (const e of entries) {
     let content = '';
-    if (e.data) content = createHash('sha256').update(e.data).digest('hex');
+    if (opts.content === false) content = '';
+    else if (e.data) content = createHash('sha256').update(e.data).digest('hex');
     else if (e.digest) content = e.digest.slice('sha256:'.length);
     else if (e.hostPath) content = await fileDigest(e.hostPath);
     h.update(JSON.stringify([e.path, e.type, e.mode, e.uid, e.gid, e.linkname ?? '', content, e.existing ? 1 : 0]) + '\n');

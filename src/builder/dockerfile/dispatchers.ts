@@ -68,28 +68,27 @@ const workdir: Dispatcher = async (b, st, ins) => {
   const dir = b.word(st, ins.args.trim());
   if (dir === '') throw new InvalidParameter('WORKDIR requires exactly one argument');
   const abs = posix.resolve(st.config.config?.WorkingDir || '/', dir);
-  // Docker makes the directory if the image lacks it (a layer with just that directory).
-  const view = await b.imageView(st.config);
-  const resolved = await resolveInView(view, pathParts(abs));
-  const exists = (await view.lstat(resolved))?.type === 'dir';
+  // Docker makes the directory if the image lacks it (a layer with just that directory). Whether
+  // it exists is fixed by the parent image, which is in the key: a cache hit does not look.
   await b.commitStep(st, {
-    keyParts: ['WORKDIR', abs, exists ? 'exists' : 'mkdir'],
+    keyParts: ['WORKDIR', abs],
     createdBy: nop(`WORKDIR ${abs}`),
     mutate: (cfg) => {
       runConfig(cfg).WorkingDir = abs;
     },
-    makeLayer: exists
-      ? undefined
-      : async () => {
-          const entries: LayerEntry[] = [];
-          for (let i = 1; i <= resolved.length; i++) {
-            const parts = resolved.slice(0, i);
-            const e = await view.lstat(parts);
-            if (e?.type === 'dir') entries.push({ path: parts.join('/'), type: 'dir', mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, size: 0, existing: true });
-            else entries.push({ path: parts.join('/'), type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: b.now(), size: 0 });
-          }
-          return layerTar(entries, b.req.sourceDateEpoch);
-        },
+    makeLayer: async () => {
+      const view = await b.imageView(st.config);
+      const resolved = await resolveInView(view, pathParts(abs));
+      if ((await view.lstat(resolved))?.type === 'dir') return undefined;
+      const entries: LayerEntry[] = [];
+      for (let i = 1; i <= resolved.length; i++) {
+        const parts = resolved.slice(0, i);
+        const e = await view.lstat(parts);
+        if (e?.type === 'dir') entries.push({ path: parts.join('/'), type: 'dir', mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, size: 0, existing: true });
+        else entries.push({ path: parts.join('/'), type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: b.now(), size: 0 });
+      }
+      return layerTar(entries, b.req.sourceDateEpoch);
+    },
   });
 };
 
@@ -471,36 +470,36 @@ function copyDispatcher(keyword: 'COPY' | 'ADD'): Dispatcher {
     const fromFlag = keyword === 'COPY' ? b.flag(ins, 'from') : undefined;
     const fromImg = fromFlag !== undefined ? fromImage(b, b.word(st, fromFlag)) : undefined;
     const from = fromImg ? await b.imageView(fromImg.config) : b.context;
-    const into = await b.imageView(st.config);
     const chownFlag = b.flag(ins, 'chown');
-    const owner = chownFlag ? await resolveChown(into, b.word(st, chownFlag)) : undefined;
+    const chownSpec = chownFlag ? b.word(st, chownFlag) : undefined;
     const chmodFlag = b.flag(ins, 'chmod');
     let chmod: number | undefined;
     if (chmodFlag !== undefined) {
       if (!/^[0-7]{3,4}$/.test(chmodFlag)) throw new InvalidParameter(`invalid chmod parameter: ${chmodFlag}`);
       chmod = parseInt(chmodFlag, 8);
     }
-    const entries = await planCopy({
-      sources,
-      dest,
-      from,
-      into,
-      owner,
-      chmod,
-      now: b.now(),
-      keyword,
-      extractArchives: keyword === 'ADD' ? (e: TreeEntry) => extractArchive(e, owner) : undefined,
-    });
-    const sum = await checksumEntries(entries);
-    const src = historySource(entries, sum, sources.length);
-    const createdBy = nop(`${keyword} ${fromImg ? `--from=${fromImg.id} ` : ''}${src} in ${dest} `);
+    const plan = (into: TreeView, owner: { uid: number; gid: number } | undefined) =>
+      planCopy({ sources, dest, from, into, owner, chmod, now: b.now(), keyword, extractArchives: keyword === 'ADD' ? (e: TreeEntry) => extractArchive(e, owner) : undefined });
+    // The cache key needs the sources only: the destination side is fixed by the parent image,
+    // which is part of the key already (so a hit touches no layer of the image). A stage or image
+    // source is fixed by its ID: its files are listed, not read.
+    const keyEntries = await plan(EMPTY_VIEW, undefined);
+    const sum = await checksumEntries(keyEntries, { content: fromImg === undefined });
+    const createdBy = nop(`${keyword} ${fromImg ? `--from=${fromImg.id} ` : ''}${historySource(keyEntries, sum, sources.length)} in ${dest} `);
     await b.commitStep(st, {
-      keyParts: [keyword, fromImg?.id ?? 'context', sum, dest, JSON.stringify(owner ?? null), String(chmod ?? ''), ...fetched],
+      keyParts: [keyword, fromImg?.id ?? 'context', sum, dest, chownSpec ?? '', String(chmod ?? ''), ...fetched],
       createdBy,
-      makeLayer: async () => layerTar(entries, b.req.sourceDateEpoch),
+      makeLayer: async () => {
+        const into = await b.imageView(st.config);
+        const owner = chownSpec !== undefined ? await resolveChown(into, chownSpec) : undefined;
+        return layerTar(await plan(into, owner), b.req.sourceDateEpoch);
+      },
     });
   };
 }
+
+/** An image with no layers: what the cache key of a copy is planned against. */
+const EMPTY_VIEW = new LayerView([]);
 
 export const DISPATCHERS: Record<string, Dispatcher> = {
   ADD: copyDispatcher('ADD'),
