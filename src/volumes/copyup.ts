@@ -1,4 +1,4 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { chmod, chown, lstat, readdir } from 'node:fs/promises';
 import { entryComponents, joinInside, resolveInScope } from '../lib/safepath.ts';
 import { copyTree } from '../os/copy.ts';
 
@@ -29,8 +29,13 @@ export async function copyImageContent(rootfs: string, destination: string, volu
     return false;
   }
   if (!st.isDirectory()) return false;
-  // Even an empty directory is copied: the volume root takes its owner and mode.
-  const hasContent = (await readdir(src)).length > 0;
+  if ((await readdir(src)).length === 0) {
+    // Nothing to copy, but the volume root takes the directory's owner and mode (no process spawned:
+    // this runs at every start while the volume stays empty).
+    await chown(volumeDir, st.uid, st.gid);
+    await chmod(volumeDir, st.mode & 0o7777);
+    return false;
+  }
   await copyTree(src, volumeDir);
-  return hasContent;
+  return true;
 }

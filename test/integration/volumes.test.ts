@@ -234,7 +234,10 @@ test('copy-up: a new named volume over an image path starts with its files, owne
   assert.equal(await ok(['run', '--rm', '-v', 'seeded:/seed', 'volimg', 'ls', '/seed']), 'sub\n');
   // nocopy leaves a new volume empty
   assert.equal(await ok(['run', '--rm', '-v', 'empty:/seed:nocopy', 'volimg', 'ls', '-A', '/seed']), '');
-  await ok(['volume', 'rm', 'seeded', 'empty']);
+  // an empty image directory gives the new volume its owner and mode (busybox's /tmp is 1777)
+  await ok(['run', '--rm', '-v', 'tmpseed:/tmp', 'volimg', 'true']);
+  assert.equal(statSync(join(daemon().dataRoot, 'volumes', 'tmpseed', '_data')).mode & 0o7777, 0o1777);
+  await ok(['volume', 'rm', 'seeded', 'empty', 'tmpseed']);
 });
 
 test('volume rm of an in-use volume is 409 and keeps the data; prune removes only unused anonymous volumes', async () => {
