@@ -154,6 +154,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     events,
     locks: new KeyedLock(),
   };
+  const execs = new ExecStore();
   const containers: ContainerDeps = {
     repo,
     images,
@@ -171,13 +172,13 @@ async function main(cfg: DaemonConfig): Promise<void> {
     runtimeName: cfg.defaultRuntime,
     storageDriver: storage.displayName,
     volumes: new ContainerMounts(volumeDeps, { findContainer: (ref) => repo.find(ref).id }),
+    execIds: (id) => execs.forContainer(id),
     metrics: hostMetrics,
     hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit(), boundingCaps: await boundingCapabilities(ALL_CAPABILITIES), initPath: await initBinary() },
     network,
   };
 
   // Health probes run through the exec service (the same exec records and events as the API).
-  const execs = new ExecStore();
   containers.health = new HealthMonitor({
     get: (id) => repo.get(id),
     save: (rec) => repo.save(rec),

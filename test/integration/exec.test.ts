@@ -83,6 +83,8 @@ test('exec API: inspect before/after, detached start, events exec_create/exec_st
   assert.equal(start.body, '');
   const again = await daemon().api('POST', `/exec/${id}/start`, { Detach: true });
   assert.equal(again.status, 409);
+  const execIds = (await daemon().api('GET', '/containers/web/json')).json<{ ExecIDs: string[] | null }>().ExecIDs;
+  assert.ok(execIds?.includes(id), `ExecIDs ${JSON.stringify(execIds)} lists the running exec`);
   let info: Record<string, unknown> = {};
   for (let i = 0; i < 200; i++) {
     info = (await daemon().api('GET', `/exec/${id}/json`)).json<Record<string, unknown>>();

@@ -70,6 +70,8 @@ export interface ContainerDeps {
   volumes?: ContainerVolumes;
   /** Networks (issue 6); without it containers get an empty netns, as before. */
   network?: NetworkController;
+  /** IDs of the container's exec instances that have not ended (inspect's ExecIDs). */
+  execIds?: (containerId: string) => string[];
   /** cgroup and process metrics for stats, top and OOM detection (issue 3; absent in unit tests). */
   metrics?: ContainerMetrics;
   /** Host facts the spec needs (read once at startup). */

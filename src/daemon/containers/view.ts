@@ -72,6 +72,12 @@ export function summary(rec: ContainerRecord, sizes?: { rw: number; rootFs: numb
   return out;
 }
 
+/** Running exec instances of the container (null when none, as dockerd). */
+function execIdsOf(deps: ContainerDeps, id: string): string[] | null {
+  const ids = deps.execIds?.(id) ?? [];
+  return ids.length ? ids : null;
+}
+
 export function inspect(deps: ContainerDeps, rec: ContainerRecord): ContainerInspect {
   const paths = containerPaths(deps, rec.id);
   const [path, ...args] = processArgs(rec.config);
@@ -108,7 +114,7 @@ export function inspect(deps: ContainerDeps, rec: ContainerRecord): ContainerIns
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: execIdsOf(deps, rec.id),
     HostConfig: {
       ...rec.hostConfig,
       MaskedPaths: rec.hostConfig.MaskedPaths ?? (privileged ? null : [...DEFAULT_MASKED_PATHS]),
