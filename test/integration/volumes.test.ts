@@ -265,6 +265,10 @@ test('volume rm of an in-use volume is 409 and keeps the data; prune removes onl
   const all = await ok(['volume', 'prune', '-af']);
   assert.match(all, /idle/);
   assert.deepEqual((await ok(['volume', 'ls', '-q'])).split('\n').filter(Boolean).sort(), ['busy', usedAnon].sort());
+  // API clients older than 1.42 get the old default: every unused volume
+  await ok(['volume', 'create', 'oldclient']);
+  const old = await daemon().api('POST', '/v1.41/volumes/prune');
+  assert.deepEqual(old.json<{ VolumesDeleted: string[] }>().VolumesDeleted, ['oldclient']);
   await ok(['rm', '-v', 'anonuser', 'user1']);
   await ok(['volume', 'rm', 'busy']);
 });

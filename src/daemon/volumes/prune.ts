@@ -10,9 +10,9 @@ import { dirSize } from './usage.ts';
  * POST /volumes/prune: unused volumes. Since API 1.42 only anonymous volumes unless the `all`
  * filter is true (Docker 23+); `label` / `label!` filters narrow it further.
  */
-export async function pruneVolumes(deps: VolumeDeps, rawFilters: string | null | undefined): Promise<VolumePruneResponse> {
+export async function pruneVolumes(deps: VolumeDeps, rawFilters: string | null | undefined, opts: { allByDefault?: boolean } = {}): Promise<VolumePruneResponse> {
   const f = Filters.parse(rawFilters, ['label', 'label!', 'all']);
-  const all = f.get('all').some((v) => v === 'true' || v === '1');
+  const all = f.has('all') ? f.get('all').some((v) => v === 'true' || v === '1') : !!opts.allByDefault;
   const refs = deps.store.refCounts();
   const deleted: string[] = [];
   let reclaimed = 0;

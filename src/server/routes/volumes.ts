@@ -1,4 +1,5 @@
 import type { Router } from '../router.ts';
+import { compareApiVersions } from '../../api/version.ts';
 import { boolParam, readJson, sendEmpty, sendJson } from '../context.ts';
 import type { VolumeCreateRequest } from '../../types/volumes.ts';
 import type { VolumeDeps } from '../../daemon/volumes/deps.ts';
@@ -19,7 +20,8 @@ export function registerVolumeRoutes(router: Router, deps: VolumeDeps): void {
   });
 
   router.on('POST', '/volumes/prune', async (ctx) => {
-    sendJson(ctx, 200, await pruneVolumes(deps, ctx.query.get('filters')));
+    // Before API 1.42 prune took every unused volume; since then only anonymous ones without all=true.
+    sendJson(ctx, 200, await pruneVolumes(deps, ctx.query.get('filters'), { allByDefault: compareApiVersions(ctx.version, '1.42') < 0 }));
   });
 
   router.on('GET', '/volumes/:name', async (ctx) => {
