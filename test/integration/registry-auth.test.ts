@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { useDaemon, docker, berth, runCli, NODE, BERTH } from '../helpers/daemon.ts';
 import { TestRegistry } from '../helpers/registry.ts';
+import { havePython, runInPty } from '../helpers/pty.ts';
 
 const daemon = useDaemon();
 const basicReg = new TestRegistry();
@@ -88,4 +89,17 @@ test('berth login/logout keep a docker-compatible config.json in DOCKER_CONFIG; 
   const out = await berth(daemon(), ['logout', tokenReg.host]);
   assert.equal(out.stdout, `Removing login credentials for ${tokenReg.host}\n`);
   assert.equal((await berth(daemon(), ['logout', tokenReg.host])).stdout, `Not logged in to ${tokenReg.host}\n`);
+});
+
+test('berth login on a terminal prompts for the username and (unechoed) password', { skip: !havePython && 'python3 pty missing' }, async () => {
+  const r = await runInPty(
+    [NODE, BERTH, 'login', basicReg.host],
+    [24, 80],
+    [{ waitfor: 'Username: ' }, { write: 'alice\r' }, { waitfor: 'Password: ' }, { write: 's3cret\r' }, { waitfor: 'Login Succeeded' }],
+    daemon().env(),
+  );
+  assert.equal(r.exit, 0, r.output);
+  assert.doesNotMatch(r.output, /s3cret/, 'the password is not echoed');
+  const cfg = JSON.parse(readFileSync(join(daemon().dockerConfig, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+  assert.equal(Buffer.from(cfg.auths[basicReg.host].auth, 'base64').toString(), 'alice:s3cret');
 });

@@ -4,6 +4,43 @@ import type { CommandModule } from '../../command.ts';
 import { configPath, credentialsFor, readConfig, registryKey, writeConfig } from '../../config-file.ts';
 import { CliError, type CliContext } from '../../context.ts';
 
+/** One line from a terminal; with `secret`, typed characters are not echoed. */
+async function prompt(ctx: CliContext, question: string, secret: boolean): Promise<string> {
+  const { stdin } = ctx.io;
+  ctx.out(question);
+  if (secret) stdin.setRawMode?.(true);
+  try {
+    // 'data' listeners, not for-await: leaving a for-await loop would destroy stdin for the next prompt
+    return await new Promise<string>((resolve, reject) => {
+      let line = '';
+      const done = (err?: Error): void => {
+        stdin.off('data', onData);
+        stdin.off('end', onEnd);
+        stdin.pause();
+        if (err) reject(err);
+        else resolve(line);
+      };
+      const onData = (chunk: Buffer | string): void => {
+        for (const ch of chunk.toString()) {
+          if (ch === '\u0003') return done(new CliError('', { exitCode: 130 }));
+          if (ch === '\r' || ch === '\n') return done();
+          if (ch === '\u007f') line = line.slice(0, -1);
+          else line += ch;
+        }
+      };
+      const onEnd = (): void => done();
+      stdin.on('data', onData);
+      stdin.once('end', onEnd);
+      stdin.resume();
+    });
+  } finally {
+    if (secret) {
+      stdin.setRawMode?.(false);
+      ctx.out('\n');
+    }
+  }
+}
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let s = '';
   for await (const c of stream as AsyncIterable<Buffer | string>) s += c.toString();
@@ -30,11 +67,16 @@ export const command: CommandModule = {
         }
         if (!username || password === undefined) {
           const stored = credentialsFor(ctx.io.env, key);
-          if (stored?.username && stored.password !== undefined && !username) {
+          if (stored?.username && stored.password !== undefined && !username && !ctx.io.stdin.isTTY) {
             username = stored.username;
             password = stored.password;
+          } else if (ctx.io.stdin.isTTY) {
+            if (!username) username = (await prompt(ctx, `Username${stored?.username ? ` (${stored.username})` : ''}: `, false)).trim() || stored?.username;
+            if (!username) throw new CliError('Error: Non-null Username Required');
+            password = await prompt(ctx, 'Password: ', true);
+            if (password === '') throw new CliError('Error: Password Required');
           } else {
-            throw new CliError('Error: Cannot perform an interactive login from a non TTY device; use --username and --password-stdin');
+            throw new CliError('Error: Cannot perform an interactive login from a non TTY device');
           }
         }
         const res = await ctx.client().auth.login({ username, password, serveraddress: key });
