@@ -166,6 +166,15 @@ test('volume events: create, mount, unmount, destroy; bind propagation reaches t
   await ok(['rm', '-f', id]);
 });
 
+test('--mount volume-subpath mounts a directory inside the volume; a missing one fails the start', async () => {
+  await ok(['run', '--rm', '-v', 'subvol:/v', 'busybox', 'sh', '-c', 'mkdir -p /v/app/conf && echo c > /v/app/conf/x']);
+  assert.equal(await ok(['run', '--rm', '--mount', 'type=volume,src=subvol,dst=/etc/app,volume-subpath=app/conf', 'busybox', 'cat', '/etc/app/x']), 'c\n');
+  const missing = await docker(daemon(), ['run', '--rm', '--mount', 'type=volume,src=subvol,dst=/m,volume-subpath=nope', 'busybox', 'true']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /no such file or directory/);
+  await ok(['volume', 'rm', 'subvol']);
+});
+
 test('info reports the storage driver and the backing filesystem', async () => {
   const info = JSON.parse(await ok(['info', '--format', '{{json .}}']));
   const vfs = process.env.BERTH_TEST_STORAGE_DRIVER === 'vfs';
