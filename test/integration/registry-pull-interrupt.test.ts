@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { useDaemon, docker, listDir } from '../helpers/daemon.ts';
+import { useDaemon, docker, listDir, TestDaemon } from '../helpers/daemon.ts';
 import { TcpProxy, TestRegistry } from '../helpers/registry.ts';
 
 const daemon = useDaemon();
@@ -125,4 +125,30 @@ test('a connection cut while the registry lives is resumed with Range in the sam
   assert.match(r.lines[r.lines.length - 1], /Downloaded newer image/);
   assert.match(registry.logs, /url="\/v2\/big\/img\/blobs\/sha256:[a-f0-9]{64}" status=206/, 'the rest was fetched with Range');
   assert.equal((await docker(daemon(), ['image', 'inspect', '--format', '{{.Id}}', name])).stdout.trim(), imageId);
+});
+
+test('berthd killed mid-download or before recording the image: a restart leaves nothing partial, the retry completes', async () => {
+  await ready();
+  proxy.bytesPerTick = 0;
+  const d = new TestDaemon();
+  try {
+    for (const point of ['pull-layer-downloading', 'pull-before-record']) {
+      await d.start({ BERTH_FAILPOINT: point });
+      const r = await docker(d, ['pull', name], { timeoutMs: 120_000 });
+      assert.notEqual(r.code, 0, `${point}: the daemon died during the pull`);
+      await d.exited();
+      await d.start();
+      assert.deepEqual(listDir(join(d.dataRoot, 'content', 'ingest')), [], `${point}: no ingest file after restart`);
+      assert.equal((await docker(d, ['image', 'inspect', name])).code, 1, `${point}: no image`);
+      if (point === 'pull-layer-downloading') assert.ok(!listDir(join(d.dataRoot, 'content', 'blobs', 'sha256')).includes(layerDigest.slice(7)), 'no partial blob');
+      const retry = await docker(d, ['pull', name], { timeoutMs: 120_000 });
+      assert.equal(retry.code, 0, retry.stderr + d.logs.slice(-2000));
+      if (point === 'pull-before-record') assert.match(retry.stdout, /Already exists/, 'complete layers are reused');
+      assert.equal((await docker(d, ['image', 'inspect', '--format', '{{.Id}}', name])).stdout.trim(), imageId);
+      assert.equal((await docker(d, ['rmi', '-f', imageId])).code, 0);
+      await d.stop();
+    }
+  } finally {
+    await d.cleanup();
+  }
 });

@@ -8,6 +8,7 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { chainId, shortId, sha256 } from '../../lib/digest.ts';
 import { BerthError, InvalidParameter, NotFound, NotImplemented, SystemError, errorMessage, isKind } from '../../lib/errors.ts';
+import { failpoint } from '../../lib/failpoint.ts';
 import { log } from '../../lib/logger.ts';
 import { decodeRegistryAuth } from '../../registry/client/auth.ts';
 import type { RegistrySession } from '../../registry/client/types.ts';
@@ -250,6 +251,7 @@ async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink)
     throw err;
   }
 
+  failpoint('pull-before-record');
   await content.writeBytes(s.manifestBytes, { expected: s.manifestDigest, mediaType: manifest.mediaType ?? '' });
   let size = 0;
   for (const c of chains) size += (await snapshots.stat(c))?.size ?? 0;
@@ -291,6 +293,7 @@ async function download(deps: ImageServiceDeps, s: PullState, layer: Descriptor,
             if (received > layer.size) throw new InvalidParameter(`layer ${layer.digest}: registry sent more than ${layer.size} bytes`);
             counter.set(received);
             yield chunk;
+            failpoint('pull-layer-downloading');
           }
         } finally {
           body.destroy();
