@@ -273,6 +273,23 @@ test('a client that goes away cancels the build: the running RUN is killed and r
   assert.deepEqual(leakedMounts(daemon().dir), []);
 });
 
+test('berthd killed during a RUN: at the next start the step container, mounts and context are gone', async () => {
+  const dir = context('crash', { Dockerfile: 'FROM busybox\nRUN --mount=type=bind,source=.,target=/ctx --mount=type=bind,from=busybox,source=/bin,target=/b echo started && sleep 120\n' });
+  const child = spawn('docker', ['build', dir], { env: daemon().env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!/^started$/m.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.match(out, /^started$/m);
+  assert.ok(leakedMounts(daemon().dir).some((m) => m.includes('build-mounts')), 'the image view is mounted while the step runs');
+  await daemon().kill9();
+  child.kill('SIGKILL');
+  await daemon().start();
+  assert.deepEqual((await daemon().api('GET', '/containers/json?all=1')).json(), []);
+  assert.deepEqual(listDir(join(daemon().dataRoot, 'builds')), []);
+  assert.deepEqual(leakedMounts(daemon().dir), []);
+});
+
 function postBuild(d: TestDaemon, body: Buffer, query = ''): Promise<ApiResponse> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath: d.socket, method: 'POST', path: `/build${query}`, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {

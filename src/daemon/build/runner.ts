@@ -28,6 +28,8 @@ export interface StepRunnerDeps {
 
 /** Snapshot keys of the read-only views RUN mounts use; a crash's leftovers are swept at startup. */
 export const VIEW_KEY_PREFIX = 'build-view-';
+/** Label on RUN containers, so that those of a build cut short by a crash are removed at startup. */
+export const STEP_LABEL = 'com.berth.build-step';
 
 export class ContainerStepRunner implements StepRunner {
   private readonly deps: StepRunnerDeps;
@@ -47,6 +49,7 @@ export class ContainerStepRunner implements StepRunner {
       WorkingDir: spec.workdir,
       AttachStdout: true,
       AttachStderr: true,
+      Labels: { [STEP_LABEL]: 'true' },
       HostConfig: {
         ...spec.hostConfig,
         ...(spec.mounts.length > 0

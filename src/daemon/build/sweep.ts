@@ -1,15 +1,20 @@
 // At startup: what a crashed build left. Context directories are garbage; image views mounted for
 // `RUN --mount=type=bind,from=` are unmounted (before anything is deleted: an rm through a live
-// mount would walk into an image's layers) and their snapshots removed. RUN containers of a
-// crashed build are ordinary containers, which restore handles.
+// mount would walk into an image's layers) and their snapshots removed; RUN containers (labelled)
+// are removed, after restore has reconciled them.
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../../lib/logger.ts';
 import type { BuildServiceDeps } from './deps.ts';
-import { VIEW_KEY_PREFIX } from './runner.ts';
+import { removeContainer } from '../containers/remove.ts';
+import { STEP_LABEL, VIEW_KEY_PREFIX } from './runner.ts';
 
 export async function sweepBuildLeftovers(deps: BuildServiceDeps): Promise<void> {
   const host = deps.containers.host;
+  for (const rec of deps.containers.repo.all()) {
+    if (rec.config.Labels?.[STEP_LABEL] !== 'true') continue;
+    await removeContainer(deps.containers, rec.id, { force: true, removeVolumes: true }).catch((err: unknown) => log.warn('cannot remove a build step container', { id: rec.id, error: err }));
+  }
   const names = await readdir(deps.viewMountsDir).catch(() => [] as string[]);
   for (const name of names) {
     const path = join(deps.viewMountsDir, name);
