@@ -223,7 +223,7 @@ export class NetworkController {
   async cleanupAll(): Promise<void> {
     const lines: string[] = [];
     const p = this.opts.ifacePrefix;
-    const ours = new Set([...this.store.networks.values()].filter((n) => n.driver === 'bridge').map((n) => n.ifname));
+    const ours = new Set([this.opts.bridgeName, ...[...this.store.networks.values()].filter((n) => n.driver === 'bridge').map((n) => n.ifname)]);
     for (const e of this.store.endpoints.values()) if (e.state?.hostIf) ours.add(e.state.hostIf);
     for (const l of await this.host.links()) {
       if (ours.has(l.ifname) || ((l.kind === 'bridge' || l.kind === 'veth') && (l.ifname.startsWith(`${p}-`) || l.ifname.startsWith(`${p}v`)))) lines.push(`link del ${l.ifname}`);
