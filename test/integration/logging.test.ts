@@ -67,13 +67,14 @@ test('json-file rotation: logs spans the rotated files, files beyond max-file ar
   assert.equal((await docker(d, ['kill', 'rot'])).code, 0);
   await until('exit', () => inspect('rot'), (s) => s.State.Status === 'exited');
 
-  assert.ok(existsSync(path) && existsSync(`${path}.1`) && existsSync(`${path}.2`));
+  // The live file itself may be missing: a rotation renamed it and the kill came before conmon reopened.
+  assert.ok(existsSync(`${path}.1`) && existsSync(`${path}.2`));
   assert.ok(!existsSync(`${path}.3`), 'max-file=3 keeps three files');
   const logs = await docker(d, ['logs', 'rot']);
   assert.equal(logs.code, 0, logs.stderr);
   const nums = lineNumbers(logs.stdout);
   assert.ok(nums[0] > 1, 'the oldest lines were dropped');
-  const inCurrent = readFileSync(path, 'utf8').split('\n').filter(Boolean).length;
+  const inCurrent = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).length : 0;
   assert.ok(nums.length > inCurrent, `logs read the rotated files too (${nums.length} lines, ${inCurrent} in the live file)`);
   // --tail counts across files.
   const tailN = inCurrent + 3;
@@ -120,6 +121,7 @@ test('--log-driver none: attach still prints, docker logs fails as with dockerd'
 });
 
 test('bad log options fail the create with dockerd texts, leaving nothing', async () => {
+  const before = (await docker(d, ['ps', '-aq'])).stdout;
   const unknown = await docker(d, ['run', '--rm', '--log-opt', 'foo=bar', 'busybox', 'true']);
   assert.equal(unknown.code, 125);
   assert.match(unknown.stderr, /unknown log opt 'foo' for json-file log driver/);
@@ -129,8 +131,7 @@ test('bad log options fail the create with dockerd texts, leaving nothing', asyn
   const size = await docker(d, ['create', '--log-opt', 'max-size=-1', 'busybox', 'true']);
   assert.notEqual(size.code, 0);
   assert.match(size.stderr, /invalid size: '-1'/);
-  const ps = await docker(d, ['ps', '-aq']);
-  assert.equal(ps.stdout.trim(), '');
+  assert.equal((await docker(d, ['ps', '-aq'])).stdout, before);
 });
 
 test('daemon-wide log options and logs --details', async () => {
