@@ -7,7 +7,7 @@ import { getSetting, setSetting } from '../store/meta/settings.ts';
 import type { Snapshotter } from '../store/snapshots/snapshotter.ts';
 import { OverlaySnapshotter } from '../store/snapshots/overlay/overlay.ts';
 import { VfsSnapshotter } from '../store/snapshots/vfs/vfs.ts';
-import { backingFilesystem } from '../os/statfs.ts';
+import { backingFilesystem, supportsDType } from '../os/statfs.ts';
 
 export interface StorageDriverChoice {
   snapshotter: Snapshotter;
@@ -29,6 +29,10 @@ export async function openStorageDriver(opts: { requested?: 'overlay' | 'vfs'; d
   if (driver === 'overlay' && backingFs === 'overlayfs') {
     throw new Error(`'overlay' is not supported over overlayfs (the data root ${opts.dataRoot}); use --storage-driver vfs`);
   }
+  const dType = driver === 'overlay' ? await supportsDType(opts.dataRoot) : true;
+  if (!dType) {
+    throw new Error(`overlay needs a backing filesystem with d_type support, which ${opts.dataRoot} (${backingFs}) lacks; use --storage-driver vfs`);
+  }
   if (recorded !== driver) opts.db.tx(() => setSetting(opts.db, 'storage-driver', driver));
   if (driver === 'vfs') {
     return { snapshotter: new VfsSnapshotter({ root: opts.root, db: opts.db }), displayName: 'vfs', backingFs, status: [['Backing Filesystem', backingFs]] };
@@ -37,6 +41,6 @@ export async function openStorageDriver(opts: { requested?: 'overlay' | 'vfs'; d
     snapshotter: new OverlaySnapshotter({ root: opts.root, db: opts.db }),
     displayName: 'overlay2',
     backingFs,
-    status: [['Backing Filesystem', backingFs], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
+    status: [['Backing Filesystem', backingFs], ['Supports d_type', String(dType)], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
   };
 }

@@ -1,5 +1,6 @@
 // What filesystem a path lives on (statfs(2)'s f_type), named as dockerd names it in `info`.
-import { statfs } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 const NAMES: ReadonlyMap<number, string> = new Map([
   [0xef53, 'extfs'],
@@ -21,4 +22,19 @@ export async function backingFilesystem(path: string): Promise<string> {
   const st = await statfs(path);
   const type = Number(st.type) >>> 0;
   return NAMES.get(type) ?? `<unknown> (0x${type.toString(16)})`;
+}
+
+/**
+ * Whether the filesystem at `dir` fills in d_type in directory entries (overlay needs it; xfs made
+ * with ftype=0 does not). Probed with a scratch file: readdir reports its type only from d_type.
+ */
+export async function supportsDType(dir: string): Promise<boolean> {
+  const probe = await mkdtemp(join(dir, '.dtype-'));
+  try {
+    await writeFile(join(probe, 'f'), '');
+    const [ent] = await readdir(probe, { withFileTypes: true });
+    return ent?.isFile() ?? false;
+  } finally {
+    await rm(probe, { recursive: true, force: true });
+  }
 }
