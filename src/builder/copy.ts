@@ -32,7 +32,7 @@ export interface LayerEntry {
 export interface CopySource {
   /** As written (after expansion): a path, a wildcard pattern, or an inline file. */
   path: string;
-  inline?: { data: Buffer; name: string };
+  inline?: { data: Buffer; name: string; mode?: number; mtime?: Date };
 }
 
 export interface CopyPlanOptions {
@@ -112,7 +112,7 @@ export async function planCopy(opts: CopyPlanOptions): Promise<LayerEntry[]> {
   const destIsDir = opts.dest.endsWith('/') || opts.dest.endsWith('/.');
 
   // Resolve sources first (wildcards may make several).
-  type Src = { parts: string[]; entry: TreeEntry } | { inline: { data: Buffer; name: string } };
+  type Src = { parts: string[]; entry: TreeEntry } | { inline: NonNullable<CopySource['inline']> };
   const srcs: Src[] = [];
   for (const s of opts.sources) {
     if (s.inline) {
@@ -157,10 +157,10 @@ export async function planCopy(opts: CopyPlanOptions): Promise<LayerEntry[]> {
       out.set(key, { path: key, type: 'dir', mode: isTarget && opts.chmod !== undefined ? opts.chmod : 0o755, uid, gid, mtime: opts.now, size: 0 });
     }
   };
-  const addEntry = (parts: readonly string[], e: TreeEntry | { type: 'file'; data: Buffer }): void => {
+  const addEntry = (parts: readonly string[], e: TreeEntry | NonNullable<CopySource['inline']>): void => {
     const key = joinRel(parts);
     if ('data' in e) {
-      out.set(key, { path: key, type: 'file', mode: opts.chmod ?? 0o644, uid, gid, mtime: opts.now, data: e.data, size: e.data.length });
+      out.set(key, { path: key, type: 'file', mode: opts.chmod ?? e.mode ?? 0o644, uid, gid, mtime: e.mtime ?? opts.now, data: e.data, size: e.data.length });
       return;
     }
     if (e.type === 'other') return; // sockets, devices, FIFOs are not copied
@@ -186,7 +186,7 @@ export async function planCopy(opts: CopyPlanOptions): Promise<LayerEntry[]> {
     if ('inline' in s) {
       const target = intoDir ? [...destParts, s.inline.name] : destParts;
       await ensureParents(target);
-      addEntry(target, { type: 'file', data: s.inline.data });
+      addEntry(target, s.inline);
       continue;
     }
     const { parts, entry } = s;

@@ -108,7 +108,7 @@ COPY src/*.txt $TARGET/
 COPY tree /opt/tree
 COPY --chown=nobody:nobody src/c.md /opt/owned.md
 ADD bundle.tar.gz /opt/unpacked/
-ADD http://127.0.0.1:${port}/remote.txt /opt/remote.txt
+ADD --checksum=sha256:bff1aa88234c9ade03d9011528148a4ae21982185c0b4b3cdbb3b3af051792ea http://127.0.0.1:${port}/remote.txt /opt/remote.txt
 COPY <<EOF /opt/heredoc.txt
 target is \${TARGET}
 EOF
@@ -116,7 +116,7 @@ RUN <<EOF
 echo from a heredoc script > /opt/script.txt
 echo second line >> /opt/script.txt
 EOF
-CMD ["sh", "-c", "cd /opt && find . -type f | sort && cat app/a.txt heredoc.txt script.txt remote.txt unpacked/sub/deep.txt && stat -c '%U:%G' owned.md"]
+CMD ["sh", "-c", "cd /opt && find . -type f | sort && cat app/a.txt heredoc.txt script.txt remote.txt unpacked/sub/deep.txt && stat -c '%U:%G' owned.md && stat -c '%a %Y' remote.txt"]
 `,
     );
     const r = await docker(daemon(), ['build', '-t', 'copy:v1', dir], LONG);
@@ -141,6 +141,7 @@ CMD ["sh", "-c", "cd /opt && find . -type f | sort && cat app/a.txt heredoc.txt 
         'from the network',
         'deep',
         'nobody:nobody',
+        '600 1445412480',
         '',
       ].join('\n'),
     );

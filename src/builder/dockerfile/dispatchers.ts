@@ -1,5 +1,6 @@
 // One dispatcher per Dockerfile instruction (moby's builder/dockerfile/dispatchers.go shape). Each
 // expands its arguments, computes the step key, and commits through BuildRun.commitStep.
+import { createHash } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { InvalidParameter, NotFound } from '../../lib/errors.ts';
@@ -438,7 +439,8 @@ function fromImage(b: BuildRun, from: string): ImageRecord {
 
 function copyDispatcher(keyword: 'COPY' | 'ADD'): Dispatcher {
   return async (b, st, ins) => {
-    b.checkFlags(ins, keyword === 'COPY' ? ['from', 'chown', 'chmod', 'link', 'parents', 'exclude'] : ['chown', 'chmod', 'link', 'checksum', 'keep-git-dir', 'exclude']);
+    // --link is accepted: every copy here is an independent layer already.
+    b.checkFlags(ins, keyword === 'COPY' ? ['from', 'chown', 'chmod', 'link'] : ['chown', 'chmod', 'link', 'checksum']);
     const words = ins.json ?? b.words(st, ins.args);
     const heredocNames = new Map(ins.heredocs.map((h) => [h.name, h]));
     if (words.length < 2) throw new InvalidParameter(`${keyword} requires at least two arguments, but only one was provided. Destination could not be determined`);
@@ -460,8 +462,14 @@ function copyDispatcher(keyword: 'COPY' | 'ADD'): Dispatcher {
       if (keyword === 'ADD' && /^https?:\/\//.test(w)) {
         if (!b.deps.fetchUrl) throw new InvalidParameter('ADD from a URL is not available');
         const got = await b.deps.fetchUrl(w);
+        const want = b.flag(ins, 'checksum');
+        if (want !== undefined) {
+          const have = 'sha256:' + createHash('sha256').update(got.data).digest('hex');
+          if (have !== want) throw new BuildStepError(`ADD ${w}: checksum mismatch: expected ${want}, got ${have}`);
+        }
         const name = posix.basename(new URL(w).pathname) || 'index.html';
-        sources.push({ path: w, inline: { data: got.data, name } });
+        // Docker's rules for downloads: mode 0600, the server's Last-Modified as mtime.
+        sources.push({ path: w, inline: { data: got.data, name, mode: 0o600, ...(got.lastModified ? { mtime: got.lastModified } : {}) } });
         fetched.push(w);
         continue;
       }
