@@ -103,7 +103,9 @@ export class TcpProxy {
         let off = 0;
         const tick = (): void => {
           if (client.destroyed) return;
-          const part = chunk.subarray(off, off + this.bytesPerTick);
+          // throttling may be switched off mid-chunk: then send the rest at once
+          const step = this.bytesPerTick > 0 ? this.bytesPerTick : chunk.length;
+          const part = chunk.subarray(off, off + step);
           off += part.length;
           client.write(part);
           if (off < chunk.length) setTimeout(tick, 20);

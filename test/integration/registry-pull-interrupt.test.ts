@@ -152,3 +152,33 @@ test('berthd killed mid-download or before recording the image: a restart leaves
     await d.cleanup();
   }
 });
+
+test('a client that goes away mid-pull cancels it: the download stops and nothing is kept', async () => {
+  await ready();
+  assert.equal((await docker(daemon(), ['image', 'inspect', name])).code === 0 ? (await docker(daemon(), ['rmi', '-f', imageId])).code : 0, 0);
+  const blobs = join(daemon().dataRoot, 'content', 'blobs', 'sha256');
+  proxy.bytesPerTick = 16 * 1024;
+  const [repo, tag] = [name.slice(0, name.lastIndexOf(':')), name.slice(name.lastIndexOf(':') + 1)];
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ socketPath: daemon().socket, method: 'POST', path: `/images/create?fromImage=${encodeURIComponent(repo)}&tag=${tag}`, headers: { 'X-Registry-Auth': 'e30=' } }, (res) => {
+      res.on('data', (c: Buffer) => {
+        if (/"status":"Downloading"/.test(c.toString())) {
+          // the client goes away; from now on a pull that kept going would finish at once
+          req.destroy();
+          proxy.bytesPerTick = 0;
+          resolve();
+        }
+      });
+      res.on('error', () => undefined);
+    });
+    req.on('error', () => undefined);
+    req.on('close', () => resolve());
+    req.end();
+    setTimeout(() => reject(new Error('no Downloading progress')), 60_000).unref();
+  });
+  // wait until the layer's ingest file is gone: cancelled (no blob) or finished (blob) tells which
+  for (let i = 0; i < 600 && listDir(join(daemon().dataRoot, 'content', 'ingest')).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(listDir(join(daemon().dataRoot, 'content', 'ingest')), []);
+  assert.ok(!listDir(blobs).includes(layerDigest.slice(7)), 'the download was cancelled, not finished');
+  assert.equal((await docker(daemon(), ['image', 'inspect', name])).code, 1);
+});

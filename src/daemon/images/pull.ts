@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { chainId, shortId, sha256 } from '../../lib/digest.ts';
-import { BerthError, InvalidParameter, NotFound, NotImplemented, SystemError, errorMessage, isKind } from '../../lib/errors.ts';
+import { BerthError, InvalidParameter, NotFound, NotImplemented, SystemError, Unavailable, errorMessage, isKind } from '../../lib/errors.ts';
 import { failpoint } from '../../lib/failpoint.ts';
 import { log } from '../../lib/logger.ts';
 import { decodeRegistryAuth } from '../../registry/client/auth.ts';
@@ -33,7 +33,8 @@ export interface PullParams {
 export interface PullPlan {
   /** The familiar reference, for messages. */
   display: string;
-  run(sink: ProgressSink): Promise<string>;
+  /** `signal`: the client went away; stop downloading (dockerd cancels a pull the same way). */
+  run(sink: ProgressSink, signal?: AbortSignal): Promise<string>;
 }
 
 const CONCURRENT_DOWNLOADS = 3;
@@ -139,7 +140,7 @@ export async function preparePull(deps: ImageServiceDeps, params: PullParams): P
   const manifest = { ...parsed, config: parsed.config, layers: parsed.layers };
   return {
     display,
-    run: (sink) => runPull(deps, { session, r, topDigest, manifestBytes, manifestDigest, manifest, platform, display }, sink),
+    run: (sink, signal) => runPull(deps, { session, r, topDigest, manifestBytes, manifestDigest, manifest, platform, display }, sink, signal),
   };
 }
 
@@ -154,7 +155,7 @@ interface PullState {
   display: string;
 }
 
-async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink): Promise<string> {
+async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink, cancel?: AbortSignal): Promise<string> {
   const { session, r, manifest } = s;
   const { content, snapshots, images } = deps;
   sink(status(r.target, `Pulling from ${r.repo}`));
@@ -181,6 +182,8 @@ async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink)
 
   // Downloads run ahead (3 at a time); unpacking follows in layer order.
   const abort = new AbortController();
+  const onCancel = (): void => abort.abort();
+  cancel?.addEventListener('abort', onCancel);
   const downloaded = new Set<string>();
   const downloads = layers.map((l, i) => ({ layer: l, index: i }));
   const pending = downloads.filter((d) => !present[d.index]);
@@ -217,6 +220,7 @@ async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink)
   try {
     for (let i = 0; i < layers.length; i++) {
       await done.get(i)!.promise;
+      if (cancel?.aborted) throw new Unavailable('pull cancelled: the client went away');
       if (present[i]) continue;
       const layer = layers[i];
       const total = layer.size;
@@ -249,7 +253,10 @@ async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink)
     // let every download finish failing (their ingest files are removed) before reporting
     await downloading.catch(() => undefined);
     throw err;
+  } finally {
+    cancel?.removeEventListener('abort', onCancel);
   }
+  if (cancel?.aborted) throw new Unavailable('pull cancelled: the client went away');
 
   failpoint('pull-before-record');
   await content.writeBytes(s.manifestBytes, { expected: s.manifestDigest, mediaType: manifest.mediaType ?? '' });
@@ -285,7 +292,7 @@ async function download(deps: ImageServiceDeps, s: PullState, layer: Descriptor,
   async function* bytes(): AsyncGenerator<Buffer> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { body } = await session.getBlob(r.repo, layer.digest, received);
+        const { body } = await session.getBlob(r.repo, layer.digest, received, signal);
         try {
           for await (const chunk of body as AsyncIterable<Buffer>) {
             if (signal.aborted) throw new Error('pull aborted');

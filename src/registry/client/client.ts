@@ -59,6 +59,7 @@ interface SendOptions {
   body?: string | Buffer | Readable;
   /** Extra scopes beyond this client's repository scope (a mount's source). */
   scopes?: string[];
+  signal?: AbortSignal;
 }
 
 export interface RegistryClientOptions {
@@ -207,7 +208,7 @@ export class RegistryClient {
       if (auth) headers.Authorization = auth;
       let res: Dispatcher.ResponseData;
       try {
-        res = await base.agent.request({ origin: target.origin, path: target.pathname + target.search, method: opts.method, headers, body: opts.body ?? null, headersTimeout: 60_000, bodyTimeout: 120_000 });
+        res = await base.agent.request({ origin: target.origin, path: target.pathname + target.search, method: opts.method, headers, body: opts.body ?? null, headersTimeout: 60_000, bodyTimeout: 120_000, signal: opts.signal });
       } catch (err) {
         const reason = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
         throw new Unavailable(`${opts.method} ${target.href}: ${reason}`, { cause: err });
@@ -265,16 +266,16 @@ export class RegistryClient {
   }
 
   /** Stream a blob from `start`, following redirects (without credentials to another origin). */
-  async getBlob(repo: string, digest: string, start = 0): Promise<BlobResponse> {
+  async getBlob(repo: string, digest: string, start = 0, signal?: AbortSignal): Promise<BlobResponse> {
     const headers: Record<string, string> = start > 0 ? { Range: `bytes=${start}-` } : {};
-    let res = await this.send(repo, { method: 'GET', path: `/v2/${repo}/blobs/${digest}`, headers });
+    let res = await this.send(repo, { method: 'GET', path: `/v2/${repo}/blobs/${digest}`, headers, signal });
     for (let hops = 0; [301, 302, 303, 307, 308].includes(res.statusCode) && hops < 5; hops++) {
       const loc = res.headers.location;
       await res.body.dump();
       if (typeof loc !== 'string') throw new Unavailable(`redirect without Location for blob ${digest}`);
       const u = new URL(loc, this.base!.url);
       const agent = agentFor(this.config, u.host);
-      res = await agent.request({ origin: u.origin, path: u.pathname + u.search, method: 'GET', headers: { 'User-Agent': USER_AGENT, ...headers } });
+      res = await agent.request({ origin: u.origin, path: u.pathname + u.search, method: 'GET', headers: { 'User-Agent': USER_AGENT, ...headers }, signal });
     }
     if (start > 0 && res.statusCode === 200) {
       // the server ignored Range: skip what we have

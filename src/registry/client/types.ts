@@ -8,7 +8,7 @@ export interface RegistrySession {
   login(): Promise<void>;
   getManifest(repo: string, ref: string): Promise<{ bytes: Buffer; mediaType: string; digest?: string }>;
   headManifest(repo: string, ref: string): Promise<{ digest?: string; size: number; mediaType: string } | undefined>;
-  getBlob(repo: string, digest: string, start?: number): Promise<{ body: Readable; size: number }>;
+  getBlob(repo: string, digest: string, start?: number, signal?: AbortSignal): Promise<{ body: Readable; size: number }>;
   headBlob(repo: string, digest: string): Promise<number | undefined>;
   uploadBlob(repo: string, digest: string, size: number, open: () => Readable, mountFrom?: string): Promise<'pushed' | 'mounted'>;
   putManifest(repo: string, ref: string, bytes: Buffer, mediaType: string): Promise<string | undefined>;

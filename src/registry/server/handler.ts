@@ -146,6 +146,9 @@ export function createRegistryHandler(opts: RegistryHandlerOptions): (req: Incom
     await opts.authorizer.authorize(req, neededAccess(r, method, url.searchParams), publicUrl);
     if (opts.readOnly && WRITE_METHODS.has(method)) throw new RegistryError('UNSUPPORTED', null, { message: 'the registry is in read-only mode' });
 
+    if ((r.kind === 'base' || r.kind === 'catalog' || r.kind === 'tags') && method !== 'GET' && method !== 'HEAD') {
+      throw new RegistryError('UNSUPPORTED', null, { status: 405 });
+    }
     switch (r.kind) {
       case 'base':
         return sendJson(res, 200, {}, {}, head);

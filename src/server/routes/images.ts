@@ -49,8 +49,12 @@ function registryAuth(ctx: RequestContext): string | undefined {
 async function pull(svc: ImageService, ctx: RequestContext, fromImage: string): Promise<void> {
   const plan = await svc.preparePull({ fromImage, tag: optional(ctx.query, 'tag'), platform: optional(ctx.query, 'platform'), registryAuth: registryAuth(ctx) });
   const stream = startJsonStream(ctx);
+  const cancel = new AbortController();
+  ctx.res!.once('close', () => {
+    if (!ctx.res!.writableFinished) cancel.abort();
+  });
   try {
-    await plan.run(stream.write);
+    await plan.run(stream.write, cancel.signal);
   } catch (err) {
     const message = errorMessage(err);
     stream.write({ errorDetail: { message }, error: message });
