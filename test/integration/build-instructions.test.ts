@@ -35,12 +35,13 @@ test('metadata instructions: LABEL, EXPOSE, VOLUME, STOPSIGNAL, HEALTHCHECK, SHE
   const dir = context('meta', {
     Dockerfile: `ARG BASE=busybox
 ARG VERSION=1.0
-FROM \${BASE}
+FROM --platform=$BUILDPLATFORM \${BASE}
 ARG VERSION
 ARG EMPTY
 ARG FLAVOR=plain
+ARG TARGETARCH
 MAINTAINER someone@example.com
-LABEL version=$VERSION "with space"="a b" alt=\${EMPTY:-fallback} plus=\${FLAVOR:+has-flavor}
+LABEL version=$VERSION "with space"="a b" alt=\${EMPTY:-fallback} plus=\${FLAVOR:+has-flavor} arch=$TARGETARCH
 EXPOSE 8080 53/udp 9000-9001
 VOLUME ["/data", "/cache"]
 STOPSIGNAL SIGUSR1
@@ -52,7 +53,7 @@ ONBUILD RUN echo triggered > /onbuild.txt
   });
   const r = await docker(daemon(), ['build', '--build-arg', 'FLAVOR=spicy', '-t', 'meta:v1', dir], LONG);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.equal(await inspect('meta:v1', '{{json .Config.Labels}}'), '{"alt":"fallback","plus":"has-flavor","version":"1.0","with space":"a b"}');
+  assert.equal(await inspect('meta:v1', '{{json .Config.Labels}}'), '{"alt":"fallback","arch":"amd64","plus":"has-flavor","version":"1.0","with space":"a b"}');
   assert.equal(await inspect('meta:v1', '{{json .Config.ExposedPorts}}'), '{"53/udp":{},"8080/tcp":{},"9000/tcp":{},"9001/tcp":{}}');
   assert.equal(await inspect('meta:v1', '{{json .Config.Volumes}}'), '{"/cache":{},"/data":{}}');
   assert.equal(await inspect('meta:v1', '{{.Config.StopSignal}} {{.Author}}'), 'SIGUSR1 someone@example.com');

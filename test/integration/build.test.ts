@@ -374,8 +374,12 @@ test('SOURCE_DATE_EPOCH=0: two builds from scratch give the same image ID', asyn
 test('build prune empties the cache: the next build runs every step', async () => {
   const dir = context('prune', { Dockerfile: 'FROM busybox\nRUN echo once > /once\n' });
   assert.equal((await docker(daemon(), ['build', '-t', 'prune:v1', dir], LONG)).code, 0);
+  const df = (await daemon().api('GET', '/system/df')).json<{ BuildCache: unknown[] | null }>();
+  assert.ok((df.BuildCache ?? []).length > 0, 'system df lists the build cache');
   const p = await daemon().api('POST', '/build/prune');
   assert.equal(p.status, 200, p.body);
+  const after = (await daemon().api('GET', '/system/df')).json<{ BuildCache: unknown[] | null }>();
+  assert.deepEqual(after.BuildCache ?? [], []);
   const again = await docker(daemon(), ['build', '-t', 'prune:v1', dir], LONG);
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(stepsUsingCache(again.stdout), []);

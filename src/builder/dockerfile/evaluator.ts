@@ -133,6 +133,16 @@ export async function runBuild(deps: BuilderDeps, dockerfileText: string, req: B
   const total = df.metaArgs.length + stages.reduce((n, s) => n + sizeOf(s), 0);
   let step = 0;
 
+  // BuildKit's automatic platform ARGs, which many Dockerfiles use (`FROM --platform=$BUILDPLATFORM`,
+  // `ARG TARGETARCH`): global, and in a stage once it declares them.
+  const os = req.platform?.os ?? 'linux';
+  const arch = req.platform?.architecture ?? 'amd64';
+  for (const prefix of ['TARGET', 'BUILD']) {
+    b.metaArgs.set(`${prefix}PLATFORM`, `${os}/${arch}`);
+    b.metaArgs.set(`${prefix}OS`, os);
+    b.metaArgs.set(`${prefix}ARCH`, arch);
+    b.metaArgs.set(`${prefix}VARIANT`, '');
+  }
   // Global ARGs: visible to FROM lines, and to stages that re-declare them.
   for (const ins of df.metaArgs) {
     step++;
