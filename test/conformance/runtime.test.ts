@@ -299,6 +299,58 @@ export function runtimeConformance(name: string, makeRuntime: (execRoot: string)
       }
     });
 
+    test('exec: output by stream, exit code, stdin, a TTY with its size; a missing command is refused', async () => {
+      const o = { args: ['sleep', '100'] };
+      const c = await prepare(ctx, o);
+      try {
+        await create(ctx, c, o);
+        await ctx.runtime.start(c.id);
+        const base = JSON.parse(await readFile(join(c.bundle, 'config.json'), 'utf8')).process;
+        const collect = async (x: Awaited<ReturnType<ContainerRuntime['exec']>>): Promise<{ out: string; err: string; code: number }> => {
+          let out = '';
+          let err = '';
+          for await (const chunk of x.output) (chunk.stream === 'stderr' ? (err += chunk.data) : (out += chunk.data));
+          return { out, err, code: await x.exited };
+        };
+        const e1 = await ctx.runtime.exec({ containerId: c.id, execId: `e1${c.id}`, process: { ...base, args: ['sh', '-c', 'echo out; echo err >&2; hostname; exit 5'] }, stdin: false, attach: true });
+        assert.ok(e1.pid > 0);
+        assert.deepEqual(await collect(e1), { out: `out\n${c.id.slice(0, 12)}\n`, err: 'err\n', code: 5 });
+        const e2 = await ctx.runtime.exec({ containerId: c.id, execId: `e2${c.id}`, process: { ...base, args: ['sh', '-c', 'cat; echo done'] }, stdin: true, attach: true });
+        e2.stdin!.end('piped\n');
+        assert.deepEqual(await collect(e2), { out: 'piped\ndone\n', err: '', code: 0 });
+        const e3 = await ctx.runtime.exec({ containerId: c.id, execId: `e3${c.id}`, process: { ...base, terminal: true, consoleSize: { height: 20, width: 70 }, args: ['sh', '-c', 'stty size; sleep 0.5; stty size'] }, stdin: false, attach: true });
+        await sleep(200);
+        await e3.resize(33, 99);
+        const r3 = await collect(e3);
+        assert.equal(r3.code, 0);
+        assert.equal(r3.out, '20 70\r\n33 99\r\n');
+        await assert.rejects(ctx.runtime.exec({ containerId: c.id, execId: `e4${c.id}`, process: { ...base, args: ['nope'] }, stdin: false, attach: true }), /OCI runtime exec failed: .*executable file not found/);
+        // the session files are gone once each exec ended
+        await sleep(100);
+        assert.deepEqual(readdirSyncSafe(join(ctx.base, 'run', 'conmon', c.id, 'exec')), []);
+      } finally {
+        await destroy(ctx, c);
+      }
+    });
+
+    test('pause freezes, resume thaws; update changes the memory limit of a running container', async () => {
+      const o = { args: ['sleep', '100'], hostConfig: { Memory: 32 * 1024 * 1024 } };
+      const c = await prepare(ctx, o);
+      try {
+        await create(ctx, c, o);
+        await ctx.runtime.start(c.id);
+        await ctx.runtime.pause(c.id);
+        assert.equal((await ctx.runtime.state(c.id))?.status, 'paused');
+        await ctx.runtime.resume(c.id);
+        assert.equal((await ctx.runtime.state(c.id))?.status, 'running');
+        await ctx.runtime.update(c.id, { memory: { limit: 48 * 1024 * 1024, swap: 96 * 1024 * 1024 } });
+        const dir = (await cgroupPaths(c.cgroupsPath)).find((d) => d.includes('/memory/'));
+        if (dir) assert.equal(readFileSync(join(dir, 'memory.limit_in_bytes'), 'utf8').trim(), String(48 * 1024 * 1024));
+      } finally {
+        await destroy(ctx, c);
+      }
+    });
+
     test('an unknown command fails create with the runtime message and leaves nothing behind', async () => {
       const o = { args: ['nosuchcmd'] };
       const c = await prepare(ctx, o);
