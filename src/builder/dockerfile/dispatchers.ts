@@ -12,8 +12,8 @@ import { checksumEntries, historySource, layerTar, planCopy, type CopySource, ty
 import { DirView, LayerView, pathParts, resolveInView, type TreeEntry, type TreeView } from '../fs.ts';
 import type { RunMount } from '../runner.ts';
 import { extractArchive } from './archive.ts';
-import type { Instruction } from './parse.ts';
-import { parseNameVal } from './shell.ts';
+import { parseJsonArray, type Instruction } from './parse.ts';
+import { parseNameVal, splitKeepingQuotes } from './shell.ts';
 import { BuildRun, BuildStepError, DEFAULT_SHELL, PROXY_ARGS, runConfig, type StageState } from './state.ts';
 
 export type Dispatcher = (b: BuildRun, st: StageState, ins: Instruction) => Promise<void>;
@@ -194,7 +194,7 @@ const healthcheck: Dispatcher = async (b, st, ins) => {
     hc = { Test: ['NONE'] };
   } else if (kind === 'CMD') {
     const rest = args.replace(/^\S+\s*/, '');
-    const json = ins.json ? undefined : rest.startsWith('[') ? JSON.parse(rest) as string[] : undefined;
+    const json = parseJsonArray(rest);
     const test = json ? ['CMD', ...json] : ['CMD-SHELL', rest];
     hc = { Test: test };
     const interval = durationNs(b.flag(ins, 'interval'), 'interval');
@@ -239,17 +239,11 @@ export function parseArgDecls(args: string, escape: string): Array<[string, stri
 }
 
 function parseNameValLoose(args: string, escape: string): Array<[string, string | undefined]> {
-  const out: Array<[string, string | undefined]> = [];
-  for (const w of args.trim().split(/\s+(?=(?:[^"']|"[^"]*"|'[^']*')*$)/)) {
+  return splitKeepingQuotes(args.trim(), escape).map((w): [string, string | undefined] => {
     const i = w.indexOf('=');
     if (i === 0) throw new InvalidParameter('ARG names can not be blank');
-    if (i < 0) out.push([w, undefined]);
-    else {
-      const [[k, v]] = parseNameVal(w, 'ARG', escape, false);
-      out.push([k, v]);
-    }
-  }
-  return out;
+    return i < 0 ? [w, undefined] : [w.slice(0, i), w.slice(i + 1)];
+  });
 }
 
 /** Build-arg values RUN sees as environment: declared ARGs with a value and not shadowed by ENV, plus proxies. */
