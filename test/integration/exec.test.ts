@@ -161,3 +161,17 @@ for (const cli of ['docker', 'berth'] as const) {
     assert.equal(r.exit, 7, r.output);
   });
 }
+
+test('docker exec -it: ctrl-p ctrl-q detaches and the exec keeps running (ExecIDs)', { skip: !havePython && 'needs python3' }, async () => {
+  await web();
+  const before = (await daemon().api('GET', '/containers/web/json')).json<{ ExecIDs: string[] | null }>().ExecIDs ?? [];
+  const r = await runInPty(['docker', 'exec', '-it', 'web', 'sh'], [24, 80], [{ waitfor: '# ' }, { write: '\x10\x11' }, { end: true }], daemon().env());
+  assert.equal(r.matched[0], true, r.output);
+  assert.match(r.output, /read escape sequence/);
+  const after = (await daemon().api('GET', '/containers/web/json')).json<{ ExecIDs: string[] | null }>().ExecIDs ?? [];
+  assert.equal(after.length, before.length + 1, JSON.stringify({ before, after }));
+  const id = after.find((x) => !before.includes(x))!;
+  const info = (await daemon().api('GET', `/exec/${id}/json`)).json<{ Running: boolean; ProcessConfig: { tty: boolean } }>();
+  assert.equal(info.Running, true);
+  assert.equal(info.ProcessConfig.tty, true);
+});
