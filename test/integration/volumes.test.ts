@@ -1,6 +1,6 @@
 // Volumes with the real docker CLI against a real berthd (issue 7 acceptance): named, anonymous,
 // bind, tmpfs, --volumes-from, copy-up, local driver options, rm/prune rules, durability.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,9 @@ const daemon = useDaemon();
 const MTIME = new Date('2024-01-01T00:00:00Z');
 let scratch: string;
 let setup: Promise<void> | undefined;
+after(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
 
 /** Once per file, after the daemon is up (hooks of one level may interleave). */
 function ready(): Promise<void> {
@@ -32,7 +35,6 @@ async function makeImage(): Promise<void> {
   });
   const r = await docker(daemon(), ['import', '--change', 'VOLUME /data', '--change', 'CMD ["sh"]', tar, 'volimg:latest'], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr + daemon().logs.slice(-3000));
-  process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 }
 
 async function ok(args: string[], input?: string): Promise<string> {
