@@ -18,6 +18,8 @@ export interface BuildOptions {
   networkMode?: string;
   platform?: string;
   memory?: number;
+  /** Images to use as cache sources (`--cache-from`). */
+  cacheFrom?: string[];
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
 }
@@ -44,6 +46,7 @@ export class BuildApi {
       path: '/build',
       query: {
         buildargs: json(options.buildArgs),
+        cachefrom: options.cacheFrom?.length ? JSON.stringify(options.cacheFrom) : undefined,
         dockerfile: options.dockerfile,
         labels: json(options.labels),
         memory: options.memory,

@@ -371,6 +371,29 @@ test('SOURCE_DATE_EPOCH=0: two builds from scratch give the same image ID', asyn
   assert.match(created.stdout, /^1970-01-01T00:00:00/);
 });
 
+test('--cache-from: a loaded image (no local steps, no cache rows) stands in for the steps it ran', async () => {
+  const dir = tenStepContext('cache-from');
+  const first = await docker(daemon(), ['build', '-t', 'cachefrom:v1', dir], LONG);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  const tarPath = join(work, 'cachefrom.tar');
+  assert.equal((await docker(daemon(), ['save', '-o', tarPath, 'cachefrom:v1'])).code, 0);
+  assert.equal((await docker(daemon(), ['rmi', 'cachefrom:v1'])).code, 0);
+  assert.equal((await docker(daemon(), ['builder', 'prune', '-f'])).code, 0);
+  const load = await docker(daemon(), ['load', '-i', tarPath]);
+  assert.equal(load.code, 0, load.stderr);
+
+  const without = await docker(daemon(), ['build', '--no-cache', '-t', 'cachefrom:other', dir], LONG);
+  assert.equal(without.code, 0);
+  assert.deepEqual(stepsUsingCache(without.stdout), []);
+  assert.equal((await docker(daemon(), ['builder', 'prune', '-f'])).code, 0);
+  const withSource = await docker(daemon(), ['build', '--cache-from', 'cachefrom:v1', '-t', 'cachefrom:v2', dir], LONG);
+  assert.equal(withSource.code, 0, withSource.stdout + withSource.stderr);
+  assert.deepEqual(stepsUsingCache(withSource.stdout), [2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal((await docker(daemon(), ['run', '--rm', 'cachefrom:v2'])).stdout, EXPECTED_RUN);
+  const layers = async (ref: string): Promise<string> => (await docker(daemon(), ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref])).stdout;
+  assert.equal(await layers('cachefrom:v2'), await layers('cachefrom:v1'), 'the same layers');
+});
+
 test('build prune empties the cache: the next build runs every step', async () => {
   const dir = context('prune', { Dockerfile: 'FROM busybox\nRUN echo once > /once\n' });
   assert.equal((await docker(daemon(), ['build', '-t', 'prune:v1', dir], LONG)).code, 0);

@@ -2,7 +2,7 @@
 // instruction ends with, committing a step (with the cache lookup before it).
 import type { Readable } from 'node:stream';
 import { InvalidParameter } from '../../lib/errors.ts';
-import { shortId } from '../../lib/digest.ts';
+import { chainId, shortId } from '../../lib/digest.ts';
 import type { ImageRecord } from '../../store/images/types.ts';
 import type { ImageConfig, ImageRunConfig } from '../../types/oci.ts';
 import { stepKey, type BuildCache } from '../cache.ts';
@@ -37,6 +37,8 @@ export interface BuildRequest {
   platform?: { os: string; architecture: string };
   /** Aborted when the client goes away: no further step starts, a running RUN is killed. */
   signal?: AbortSignal;
+  /** `--cache-from`: images (e.g. pulled or loaded, without local step images) whose history may stand in for steps. */
+  cacheFrom?: string[];
 }
 
 export interface BuildProgress {
@@ -194,6 +196,17 @@ export class BuildRun {
     }
     const cfg = cloneConfig(st.config);
     opts.mutate?.(cfg);
+    if (!this.req.noCache) {
+      const image = await this.fromCacheSources(st, cfg, opts.createdBy);
+      if (image) {
+        this.deps.cache.put(parent, key, image.id, opts.createdBy);
+        st.say(' ---> Using cache\n');
+        st.say(` ---> ${shortId(image.id)}\n`);
+        st.image = image;
+        st.config = cloneConfig(image.config);
+        return;
+      }
+    }
     if (opts.makeImage) {
       const image = await opts.makeImage(cfg);
       this.deps.cache.put(parent, key, image.id, opts.createdBy);
@@ -217,5 +230,47 @@ export class BuildRun {
     st.image = image;
     st.config = cloneConfig(image.config);
     st.say(` ---> ${shortId(image.id)}\n`);
+  }
+
+  private cacheSourceImages: ImageRecord[] | undefined;
+
+  /**
+   * `--cache-from`: a source image whose history starts with the parent's (same entries, same
+   * layers) and continues with this step's `created_by` gives the step's result: its layer (whose
+   * snapshot is here, since the image is) on our config. Moby's classic builder does the same for
+   * images that have no local parent chain (pulled or loaded).
+   */
+  private async fromCacheSources(st: StageState, cfg: ImageConfig, createdBy: string): Promise<ImageRecord | undefined> {
+    if (!this.req.cacheFrom?.length) return undefined;
+    this.cacheSourceImages ??= this.req.cacheFrom.flatMap((ref) => {
+      try {
+        return [this.deps.images.lookup(ref).image];
+      } catch {
+        return []; // a missing cache source is not an error (dockerd only warns)
+      }
+    });
+    const baseHistory = st.config.history ?? [];
+    const baseDiffs = st.config.rootfs.diff_ids;
+    const n = baseHistory.length;
+    for (const src of this.cacheSourceImages) {
+      const h = src.config.history ?? [];
+      if (h.length <= n || h[n].created_by !== createdBy) continue;
+      if (!h.slice(0, n).every((e, i) => e.created_by === baseHistory[i].created_by && !!e.empty_layer === !!baseHistory[i].empty_layer)) continue;
+      const srcDiffs = src.config.rootfs.diff_ids;
+      if (h.slice(0, n).filter((e) => !e.empty_layer).length !== baseDiffs.length || !baseDiffs.every((d, i) => srcDiffs[i] === d)) continue;
+      const out = cloneConfig(cfg);
+      let layerSize = 0;
+      if (!h[n].empty_layer) {
+        const d = srcDiffs[baseDiffs.length];
+        const snap = d ? await this.deps.snapshots.stat(chainId([...baseDiffs, d])) : undefined;
+        if (!d || !snap) continue;
+        out.rootfs.diff_ids = [...baseDiffs, d];
+        layerSize = snap.size;
+      }
+      out.created = h[n].created ?? src.config.created;
+      out.history = [...baseHistory, { ...h[n] }];
+      return commitImage(this.deps, { parent: st.image, config: out, layerSize });
+    }
+    return undefined;
   }
 }

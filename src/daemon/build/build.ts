@@ -37,6 +37,8 @@ export interface BuildParams {
   registryConfig?: string;
   /** Aborted when the client disconnects. */
   signal?: AbortSignal;
+  /** `cachefrom`: image references usable as cache sources. */
+  cacheFrom?: string[];
 }
 
 export interface BuildOutput {
@@ -130,7 +132,7 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
     const result = await runBuild(
       builderDeps,
       df.text,
-      { contextDir: ctxDir, contextDigests: digests, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, pull: params.pull, signal: params.signal, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
+      { contextDir: ctxDir, contextDigests: digests, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, pull: params.pull, signal: params.signal, cacheFrom: params.cacheFrom, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
       { stream },
     );
     mark('built');

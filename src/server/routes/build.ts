@@ -55,6 +55,7 @@ function buildParams(ctx: RequestContext): BuildParams {
     hostConfig,
     platform: optional('platform'),
     pull: boolParam(q, 'pull'),
+    cacheFrom: jsonParam(q, 'cachefrom', (v): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string'), []),
     registryConfig: typeof ctx.req.headers['x-registry-config'] === 'string' ? ctx.req.headers['x-registry-config'] : undefined,
   };
 }

@@ -25,6 +25,7 @@ interface BuildFlags {
   platform?: string;
   pull?: boolean;
   memory?: string;
+  cacheFrom?: string[];
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -103,6 +104,7 @@ export const command: CommandModule = {
       .option('--platform <string>', 'Set platform if server is multi-platform capable')
       .option('--pull', 'Always attempt to pull a newer version of the image')
       .option('-m, --memory <bytes>', 'Memory limit')
+      .option('--cache-from <list>', 'Images to consider as cache sources', collect)
       .option('--rm', 'Remove intermediate containers after a successful build (default true)')
       .option('--force-rm', 'Always remove intermediate containers')
       .argument('<context>')
@@ -126,6 +128,7 @@ export const command: CommandModule = {
             networkMode: flags.network,
             platform: flags.platform,
             memory: flags.memory ? parseBytes(flags.memory) : undefined,
+            cacheFrom: flags.cacheFrom,
             onProgress: (m: JSONMessage) => {
               if (m.stream !== undefined) ctx.out(m.stream);
             },
