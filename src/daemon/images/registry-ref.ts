@@ -1,7 +1,7 @@
 // Reference handling shared by pull and push: what the user named, split into the registry
 // domain, the repository path on it, and a tag or digest.
 import { InvalidParameter } from '../../lib/errors.ts';
-import { DEFAULT_TAG, familiar, familiarName, formatReference, parseNormalizedNamed, validateTag, type Reference } from '../../store/images/reference.ts';
+import { DEFAULT_TAG, formatReference, parseNormalizedNamed, validateTag, type Reference } from '../../store/images/reference.ts';
 
 export interface RemoteRef {
   ref: Reference;
@@ -34,4 +34,3 @@ export function nameOf(r: Reference): string {
   return formatReference({ domain: r.domain, path: r.path });
 }
 
-export { familiar, familiarName };

@@ -217,14 +217,15 @@ export class RegistryClient {
         const ch = parseChallenge(res.headers['www-authenticate']);
         await res.body.dump();
         if (ch) this.challenge = ch;
-        if (ch?.params.error === 'insufficient_scope' && !this.credentials) throw await this.errorOf(res, 401, ch);
+        // anonymous and refused: a fresh token would grant no more
+        if (ch?.params.error === 'insufficient_scope' && !this.credentials) throw new RegistryRequestError('Unauthorized', 401, 'UNAUTHORIZED', 'unauthorized: authentication required');
         continue;
       }
       return res;
     }
   }
 
-  private async errorOf(res: Dispatcher.ResponseData, status = res.statusCode, _ch?: Challenge): Promise<RegistryRequestError> {
+  private async errorOf(res: Dispatcher.ResponseData, status = res.statusCode): Promise<RegistryRequestError> {
     let code: string | undefined;
     let message = `${status}`;
     try {
