@@ -181,3 +181,20 @@ test('IPv6 on a user network: the container gets an address from --subnet, AAAA 
     await docker(daemon(), ['network', 'rm', 'six']);
   }
 });
+
+test('ps --filter network=; a container whose network was removed while stopped fails to start with "not found"', async () => {
+  await ok(['network', 'create', 'gone']);
+  await ok(['run', '-d', '--name', 'ongone', '--network', 'gone', 'busybox', 'sleep', '60']);
+  try {
+    assert.equal((await ok(['ps', '--filter', 'network=gone', '--format', '{{.Names}}'])).trim(), 'ongone');
+    assert.equal((await ok(['ps', '--filter', 'network=none', '--format', '{{.Names}}'])).trim(), '');
+    await ok(['stop', '-t', '0', 'ongone']);
+    await ok(['network', 'rm', 'gone']);
+    const start = await docker(daemon(), ['start', 'ongone']);
+    assert.notEqual(start.code, 0);
+    assert.match(start.stderr, /network gone not found/);
+  } finally {
+    await docker(daemon(), ['rm', '-f', 'ongone']);
+    await docker(daemon(), ['network', 'rm', 'gone']);
+  }
+});

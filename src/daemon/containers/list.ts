@@ -5,6 +5,7 @@ import type { ContainerDeps } from './deps.ts';
 import { containerRwSize } from './size.ts';
 import type { ContainerRecord } from './record.ts';
 import { summary } from './view.ts';
+import { containerNetworks } from './network.ts';
 
 const PS_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'volume', 'network', 'health', 'isolation', 'is-task', 'publish', 'expose'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
@@ -56,6 +57,8 @@ export async function listContainers(deps: ContainerDeps, opts: ListOptions): Pr
     if (f.has('exited') && !(rec.state.status === 'exited' && f.matchAny('exited', (v) => Number(v) === rec.state.exitCode))) continue;
     // volume=NAME or volume=/destination (moby: a mount's name or its destination)
     if (f.has('volume') && !(deps.volumes?.mountPoints(rec.id) ?? []).some((m) => f.matchAny('volume', (v) => v === m.Name || v === m.Destination))) continue;
+    // network=NAME|ID (issue 6): the container is attached to it.
+    if (f.has('network') && !containerNetworks(deps, rec).some((n) => f.matchAny('network', (v) => v === n.name || n.id.startsWith(v)))) continue;
     if (f.has('ancestor')) {
       let ok = false;
       for (const a of f.get('ancestor')) if (await ancestorMatches(deps, rec, a)) ok = true;

@@ -69,6 +69,21 @@ function portsWanted(rec: ContainerRecord): PortMapping[] {
   return wantedPorts(rec.hostConfig.PortBindings, rec.config.ExposedPorts, !!rec.hostConfig.PublishAllPorts);
 }
 
+/** The networks a container is attached to (ps --filter network=). */
+export function containerNetworks(deps: ContainerDeps, rec: ContainerRecord): Array<{ id: string; name: string }> {
+  const net = deps.network;
+  if (!net) return [];
+  const mode = networkModeName(rec.hostConfig.NetworkMode);
+  if (mode === 'host' || mode === 'none') {
+    const n = net.tryFind(mode);
+    return n ? [{ id: n.id, name: n.name }] : [];
+  }
+  return net.endpointsOf(rec.id).flatMap((e) => {
+    const n = net.network(e.networkId);
+    return n ? [{ id: n.id, name: n.name }] : [];
+  });
+}
+
 /** The netns the container joins (container:<id> mode), or addresses for its own netns. */
 export async function prepareNetwork(deps: ContainerDeps, rec: ContainerRecord): Promise<{ netnsPath?: string; addresses: string[]; dnsServer?: string }> {
   const mode = networkModeName(rec.hostConfig.NetworkMode);
@@ -79,6 +94,12 @@ export async function prepareNetwork(deps: ContainerDeps, rec: ContainerRecord):
   }
   const net = deps.network;
   if (!net || mode === 'host' || mode === 'none') return { addresses: [] };
+  // A container without attachments (made before networks existed, or its network was removed
+  // while it was stopped) joins its NetworkMode's network now; a missing one fails the start.
+  if (net.endpointsOf(rec.id).length === 0) {
+    const primary = net.find(mode);
+    if (primary.driver !== 'host' && primary.driver !== 'null') net.attach(rec.id, primary, { aliases: [] });
+  }
   const eps = await net.allocate({ containerId: rec.id, name: rec.name, hostname: rec.config.Hostname, ports: portsWanted(rec), dns: rec.hostConfig.Dns ?? [] });
   const addresses = eps.flatMap((e) => [e.state?.ipv4, e.state?.ipv6]).filter((a): a is string => !!a).map((a) => a.split('/')[0]);
   return { addresses, dnsServer: net.dnsServerFor(rec.id) };
