@@ -1,6 +1,7 @@
 // iproute2 and nftables: the data plane's only contact with the kernel. One process per batch.
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { run } from '../exec.ts';
 import { SystemError } from '../../lib/errors.ts';
 
@@ -28,8 +29,107 @@ const IP = '/usr/sbin/ip';
 const NFT = '/usr/sbin/nft';
 const NSENTER = '/usr/bin/nsenter';
 
-async function ipBatch(lines: readonly string[], opts: { netnsPid?: number; force?: boolean } = {}): Promise<void> {
-  if (lines.length === 0) return;
+/**
+ * A long-lived `ip -force -batch -` in the host's netns for the hot path (a container's links):
+ * no process start per container. Each job is followed by `link show dev <unique absent name>`,
+ * whose "Command failed -:N" on stderr marks the job done; the failures before it are the job's.
+ * Anything odd (exit, timeout) rejects, and the caller falls back to a one-shot `ip`.
+ */
+class IpCoprocess {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private lines = 0;
+  private stderr = '';
+  private pending: { marker: number; resolve: (errors: string[]) => void; reject: (err: Error) => void } | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run(lines: readonly string[]): Promise<string[]> {
+    const job = this.tail.then(() => this.exec(lines));
+    this.tail = job.catch(() => undefined);
+    return job;
+  }
+
+  /** Drop the process (its link-name cache may be stale after bridges come and go). */
+  reset(): void {
+    const c = this.child;
+    this.child = undefined;
+    c?.kill('SIGKILL');
+  }
+
+  private start(): ChildProcessWithoutNullStreams {
+    const child = spawn(IP, ['-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.lines = 0;
+    this.stderr = '';
+    child.stdout.resume();
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
+      if (this.child !== child) return;
+      this.stderr += d;
+      this.check();
+    });
+    const gone = (): void => {
+      if (this.child === child) this.child = undefined;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(new SystemError('ip batch process exited'));
+    };
+    child.on('exit', gone);
+    child.on('error', gone);
+    child.stdin.on('error', () => undefined);
+    return child;
+  }
+
+  private exec(lines: readonly string[]): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      const child = (this.child ??= this.start());
+      const marker = this.lines + lines.length + 1;
+      this.lines = marker;
+      const timer = setTimeout(() => {
+        this.pending = undefined;
+        this.reset();
+        reject(new SystemError('ip batch timed out'));
+      }, 20_000);
+      this.pending = {
+        marker,
+        resolve: (errors) => {
+          clearTimeout(timer);
+          resolve(errors);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      child.stdin.write(`${lines.join('\n')}\nlink show dev bmk${process.pid.toString(36)}x${marker.toString(36)}\n`);
+    });
+  }
+
+  private check(): void {
+    const p = this.pending;
+    if (!p) return;
+    const tag = `Command failed -:${p.marker}\n`;
+    const at = this.stderr.indexOf(tag);
+    if (at < 0) return;
+    const text = this.stderr.slice(0, at + tag.length);
+    this.stderr = this.stderr.slice(at + tag.length);
+    this.pending = undefined;
+    const errors: string[] = [];
+    let acc: string[] = [];
+    for (const line of text.split('\n')) {
+      const m = /^Command failed -:(\d+)$/.exec(line);
+      if (!m) {
+        if (line) acc.push(line);
+        continue;
+      }
+      if (Number(m[1]) !== p.marker) errors.push(acc.join('; ') || `line ${m[1]} failed`);
+      acc = [];
+    }
+    p.resolve(errors);
+  }
+}
+
+const coprocess = new IpCoprocess();
+
+async function ipOneShot(lines: readonly string[], opts: { netnsPid?: number; force?: boolean }): Promise<void> {
   const args = ['-batch', '-'];
   if (opts.force) args.unshift('-force');
   // A container's netns is reached through its process (the netns lives and dies with it).
@@ -39,6 +139,31 @@ async function ipBatch(lines: readonly string[], opts: { netnsPid?: number; forc
   if (res.code !== 0 && !opts.force) {
     const msg = res.stderr.trim().split('\n').filter((l) => !/^Command failed/.test(l)).join('; ') || `exit status ${res.code}`;
     throw new SystemError(`ip: ${msg}`);
+  }
+}
+
+async function ipBatch(lines: readonly string[], opts: { netnsPid?: number; force?: boolean } = {}): Promise<void> {
+  if (lines.length === 0) return;
+  // Making or deleting links by name goes through a fresh process, and the coprocess is dropped
+  // after it: its cache must not map a reused name to a gone interface.
+  const structural = lines.some((l) => /^link del |type bridge/.test(l));
+  if (opts.netnsPid || structural) {
+    try {
+      await ipOneShot(lines, opts);
+    } finally {
+      if (structural) coprocess.reset();
+    }
+    return;
+  }
+  let errors: string[];
+  try {
+    errors = await coprocess.run(lines);
+  } catch {
+    return ipOneShot(lines, opts);
+  }
+  if (errors.length && !opts.force) {
+    coprocess.reset();
+    throw new SystemError(`ip: ${errors.join('; ')}`);
   }
 }
 
