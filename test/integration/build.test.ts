@@ -225,6 +225,8 @@ test('.dockerignore keeps a large directory out of the upload and out of the cac
   writeFileSync(join(dir, 'debug.log'), 'more noise\n');
   const again = await berth(daemon(), ['build', '-t', 'ignore:v1', dir], LONG);
   assert.equal(again.code, 0, again.stderr);
+  const berthSent = /Sending build context to Docker daemon\s+([\d.]+)([kMG]?B)/.exec(again.stdout);
+  assert.ok(berthSent && (berthSent[2] === 'kB' || berthSent[2] === 'B'), `berth's upload is small too: ${berthSent?.[0]}`);
   assert.deepEqual(stepsUsingCache(again.stdout), [2, 3, 4]);
 });
 

@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { Command } from 'commander';
 import { StreamError } from '../../../client/progress.ts';
 import type { JSONMessage } from '../../../types/docker.ts';
-import { parseBytes } from '../../../lib/units.ts';
+import { humanSize, parseBytes } from '../../../lib/units.ts';
 import { contextTar, dockerfileOnlyTar } from '../../build-context.ts';
 import { collect, type CommandModule } from '../../command.ts';
 import { CliError, type CliContext } from '../../context.ts';
@@ -109,7 +109,23 @@ export const command: CommandModule = {
       .option('--force-rm', 'Always remove intermediate containers')
       .argument('<context>')
       .action(async (source: string, flags: BuildFlags) => {
-        const { tar, dockerfile } = await prepareContext(ctx, source, flags.file);
+        const prepared = await prepareContext(ctx, source, flags.file);
+        const dockerfile = prepared.dockerfile;
+        // Count what is uploaded and say it once the upload is done, as the docker CLI does.
+        let sent = 0;
+        const tar = prepared.tar.pipe(
+          new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              sent += chunk.length;
+              cb(null, chunk);
+            },
+            flush(cb) {
+              if (!flags.quiet) ctx.out(`Sending build context to Docker daemon  ${humanSize(sent)}\n`);
+              cb();
+            },
+          }),
+        );
+        prepared.tar.once('error', (err) => tar.destroy(err));
         const buildArgs = keyValues(flags.buildArg, ctx.io.env, 'build-arg');
         // As buildx: SOURCE_DATE_EPOCH in the environment becomes a build argument.
         if (ctx.io.env.SOURCE_DATE_EPOCH !== undefined && !('SOURCE_DATE_EPOCH' in buildArgs)) buildArgs.SOURCE_DATE_EPOCH = ctx.io.env.SOURCE_DATE_EPOCH;
