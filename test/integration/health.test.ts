@@ -123,3 +123,19 @@ test('HEALTHCHECK from the image config; --no-healthcheck disables it', async ()
   assert.equal((await docker(d, ['rm', '-f', 'fromimg', 'override', 'nohc', 'base'])).code, 0);
   assert.equal((await docker(d, ['rmi', 'hcimg:1'])).code, 0);
 });
+
+test('a paused container is not probed; probes resume at unpause', async () => {
+  const run = await docker(d, ['run', '-d', '--name', 'frozen', '--health-cmd', 'true', '--health-interval', '200ms', 'busybox', 'sleep', '300']);
+  assert.equal(run.code, 0, run.stderr);
+  await status('frozen', 'healthy');
+  assert.equal((await docker(d, ['pause', 'frozen'])).code, 0);
+  const before = (await inspect('frozen')).State.Health!.Log.at(-1)!.End;
+  await new Promise((r) => setTimeout(r, 1000));
+  const paused = await inspect('frozen');
+  assert.equal(paused.State.Status, 'paused');
+  assert.equal(paused.State.Health!.Log.at(-1)!.End, before, 'no probe while paused');
+  assert.equal((await docker(d, ['unpause', 'frozen'])).code, 0);
+  await until('a probe after unpause', () => inspect('frozen'), (s) => s.State.Health!.Log.at(-1)!.End !== before);
+  assert.equal((await inspect('frozen')).State.Health!.Status, 'healthy');
+  assert.equal((await docker(d, ['rm', '-f', 'frozen'])).code, 0);
+});

@@ -158,3 +158,15 @@ test('a restart pending in its backoff when berthd is killed happens after berth
   assert.equal((await docker(d, ['rm', '-f', 'flappy'])).code, 0);
   assert.deepEqual(conmonsUnder(d.execRoot), []);
 });
+
+test('docker update --restart on a running container applies at its next exit', async () => {
+  const run = await docker(d, ['run', '-d', '--name', 'upd', 'busybox', 'sh', '-c', 'sleep 2; exit 4']);
+  assert.equal(run.code, 0, run.stderr);
+  const up = await docker(d, ['update', '--restart', 'on-failure:1', 'upd']);
+  assert.equal(up.code, 0, up.stderr);
+  const st = await until('one restart, then exited', () => inspect('upd'), (s) => s.RestartCount === 1 && s.State.Status === 'exited', 90_000);
+  assert.deepEqual(st.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 1 });
+  assert.equal(st.State.ExitCode, 4);
+  const rm = await docker(d, ['rm', 'upd']);
+  assert.equal(rm.code, 0, rm.stderr);
+});

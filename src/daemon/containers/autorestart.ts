@@ -10,13 +10,14 @@ export async function restartByPolicy(deps: ContainerDeps, id: string): Promise<
   if (!rec) return;
   await deps.locks.run(id, async () => {
     if (rec.state.status !== 'restarting' || !deps.repo.get(id)) return;
-    rec.state = { ...rec.state, status: 'exited' };
     try {
-      await startLocked(deps, rec);
+      await startLocked(deps, rec, { byPolicy: true });
     } catch (err) {
-      // startLocked recorded the error; the container stays exited (as moby's SetStopped).
+      // startLocked recorded the error; the container is exited (as moby's SetStopped).
       log.warn('restart by policy failed', { id, error: err });
+      rec.state = { ...rec.state, status: 'exited' };
       deps.repo.save(rec);
+      deps.lifecycle.emitExit(id, { exitCode: rec.state.exitCode });
     }
   });
 }

@@ -47,9 +47,10 @@ export function resetRestarts(deps: ContainerDeps, rec: ContainerRecord): void {
   rec.restartCount = 0;
 }
 
-export async function startLocked(deps: ContainerDeps, rec: ContainerRecord): Promise<void> {
+/** `byPolicy`: a restart policy's start of a `restarting` container (it stays `restarting` until it runs). */
+export async function startLocked(deps: ContainerDeps, rec: ContainerRecord, opts: { byPolicy?: boolean } = {}): Promise<void> {
   const st = rec.state.status;
-  if (st === 'running' || st === 'restarting') throw new NotModified();
+  if (st === 'running' || (st === 'restarting' && !opts.byPolicy)) throw new NotModified();
   if (st === 'paused') throw new Conflict('cannot start a paused container, try unpause instead');
   if (st === 'removing') throw new Conflict(`container is marked for removal and cannot be started`);
   const paths = containerPaths(deps, rec.id);
