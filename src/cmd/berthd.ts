@@ -35,6 +35,7 @@ import { HealthMonitor } from '../daemon/containers/health.ts';
 import { eventAttributes } from '../daemon/containers/deps.ts';
 import { execInContainer } from '../daemon/exec/run.ts';
 import { startExitReconciler } from '../daemon/containers/reconcile.ts';
+import { OomWatcher } from '../daemon/containers/oomwatch.ts';
 import { systemInfo } from '../daemon/system/info.ts';
 import { versionInfo } from '../daemon/system/version.ts';
 import { Router } from '../server/router.ts';
@@ -174,6 +175,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     volumes: new ContainerMounts(volumeDeps, { findContainer: (ref) => repo.find(ref).id }),
     execIds: (id) => execs.forContainer(id),
     metrics: hostMetrics,
+    oom: new OomWatcher(),
     hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit(), boundingCaps: await boundingCapabilities(ALL_CAPABILITIES), initPath: await initBinary() },
     network,
   };
@@ -192,6 +194,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
   await restore(containers);
   await network.reconcileContainers((id) => { const r = repo.get(id); return !!r && isRunning(r.state); }, (id) => !!repo.get(id));
   startExitReconciler(containers);
+  containers.oom?.start(containers);
   // Restart policies at daemon start, in the background: the API is served meanwhile.
   void applyBootRestarts(containers).catch((err: unknown) => log.error('restart policies at start failed', { error: err }));
 

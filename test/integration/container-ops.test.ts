@@ -46,6 +46,21 @@ test('-m 16m with a memory hog is OOM-killed: exit 137, OOMKilled true, an oom e
   await docker(daemon(), ['rm', '-f', 'hog', 'killed']);
 });
 
+test('an OOM kill of a child (the init survives) is announced while the container runs, as dockerd does', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const id = await runDetached(daemon(), ['--name', 'childoom', '-m', '16m', 'busybox', 'sh', '-c', 'tail /dev/zero; echo survived; sleep 1000']);
+  let actions: string[] = [];
+  for (let i = 0; i < 150 && !actions.includes('oom'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    actions = (await events(daemon(), since, id)).map((e) => e.Action);
+  }
+  assert.ok(actions.includes('oom'), actions.join(','));
+  assert.equal(actions.filter((a) => a === 'oom').length, 1);
+  const st = (await docker(daemon(), ['inspect', '-f', '{{.State.Running}} {{.State.OOMKilled}}', 'childoom'])).stdout.trim();
+  assert.equal(st, 'true true');
+  await docker(daemon(), ['rm', '-f', 'childoom']);
+});
+
 test('docker stats --no-stream shows non-zero memory for a running container; the API has Docker\'s shape', async () => {
   const id = await runDetached(daemon(), ['--name', 'st', '-m', '64m', '--pids-limit', '20', 'busybox', 'sh', '-c', 'x=$(head -c 2000000 /dev/zero | tr "\\0" a); sleep 1000']);
   let line = '';

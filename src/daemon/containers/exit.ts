@@ -28,10 +28,15 @@ export async function handleExit(deps: ContainerDeps, id: string, opts: { fallba
     // lock, so a new start cannot race the cleanup.
     if (restart) rec.restartCount++;
     // The OOM killer's count is read before the runtime is released (which removes the cgroup).
-    const oomKilled = code === 137 && (await deps.metrics?.oomKills(containerPaths(deps, id).cgroupsPath).catch(() => 0) ?? 0) > 0;
+    // Only read when it can matter (a limit, or a SIGKILL exit): the --rm path stays one read lighter.
+    const oomKills = code === 137 || (rec.hostConfig.Memory ?? 0) > 0 ? ((await deps.metrics?.oomKills(containerPaths(deps, id).cgroupsPath).catch(() => 0)) ?? 0) : 0;
+    const newOoms = deps.oom ? deps.oom.unreported(id, oomKills) : oomKills;
+    deps.oom?.forget(id);
+    // As dockerd: any OOM kill during the run (not only of the init) marks the container.
+    const oomKilled = rec.state.oomKilled || oomKills > 0;
     rec.state = { ...rec.state, status: restart ? 'restarting' : 'exited', pid: 0, exitCode: code, oomKilled, finishedAt: nowRfc3339Nano() };
     deps.repo.save(rec);
-    if (oomKilled) deps.events.publish('container', 'oom', id, eventAttributes(rec));
+    if (newOoms > 0) deps.events.publish('container', 'oom', id, eventAttributes(rec));
     deps.events.publish('container', 'die', id, eventAttributes(rec, { exitCode: String(code), execDuration: String(Math.floor(ranMs / 1000)) }));
     deps.lifecycle.emitExit(id, { exitCode: code });
     // The exit is recorded: a failure to release must not skip AutoRemove (which retries it).
