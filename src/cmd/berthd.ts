@@ -155,6 +155,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     events,
     locks: new KeyedLock(),
   };
+  const oomWatcher = new OomWatcher();
   const execs = new ExecStore();
   const containers: ContainerDeps = {
     repo,
@@ -175,7 +176,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
     volumes: new ContainerMounts(volumeDeps, { findContainer: (ref) => repo.find(ref).id }),
     execIds: (id) => execs.forContainer(id),
     metrics: hostMetrics,
-    oom: new OomWatcher(),
+    oom: oomWatcher,
     hostFeatures: { swapLimit: await swapLimitSupported(), nofileLimit: await nofileHardLimit(), boundingCaps: await boundingCapabilities(ALL_CAPABILITIES), initPath: await initBinary() },
     network,
   };
@@ -194,7 +195,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
   await restore(containers);
   await network.reconcileContainers((id) => { const r = repo.get(id); return !!r && isRunning(r.state); }, (id) => !!repo.get(id));
   startExitReconciler(containers);
-  containers.oom?.start(containers);
+  oomWatcher.start(containers);
   // Restart policies at daemon start, in the background: the API is served meanwhile.
   void applyBootRestarts(containers).catch((err: unknown) => log.error('restart policies at start failed', { error: err }));
 

@@ -12,8 +12,7 @@ import type { ContainerConfig, HostConfig, MountPoint } from '../../types/docker
 import type { SpecMount } from '../../types/oci.ts';
 import type { LogConfig } from './logconfig.ts';
 import type { HealthMonitor } from './health.ts';
-import type { ContainerMetrics } from './metrics.ts';
-import type { OomWatcher } from './oomwatch.ts';
+import type { ContainerMetrics, OomReporter } from './metrics.ts';
 import type { NetworkController } from '../../network/controller.ts';
 
 /** The host operations the container services need (src/os implements them). */
@@ -74,7 +73,7 @@ export interface ContainerDeps {
   /** IDs of the container's exec instances that have not ended (inspect's ExecIDs). */
   execIds?: (containerId: string) => string[];
   /** Announces OOM kills of running containers (issue 3; absent in unit tests). */
-  oom?: OomWatcher;
+  oom?: OomReporter;
   /** cgroup and process metrics for stats, top and OOM detection (issue 3; absent in unit tests). */
   metrics?: ContainerMetrics;
   /** Host facts the spec needs (read once at startup). */

@@ -15,3 +15,11 @@ export interface ContainerMetrics {
   /** The host's memory (an unlimited memory limit is reported as this, as dockerd does). */
   hostMemory(): Promise<number>;
 }
+
+/** Which OOM kills of a container were announced already (daemon/containers/oomwatch.ts). */
+export interface OomReporter {
+  /** Kills of `id` not yet announced, marking them announced. */
+  unreported(id: string, count: number): number;
+  /** Forget a container's count (its next run has a new cgroup). */
+  forget(id: string): void;
+}

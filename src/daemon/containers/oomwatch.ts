@@ -1,5 +1,6 @@
 import { log } from '../../lib/logger.ts';
 import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
+import type { OomReporter } from './metrics.ts';
 
 /**
  * Docker reports every OOM kill in a container (containerd's TaskOOM) as an `oom` event and sets
@@ -8,7 +9,7 @@ import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
  * memory limit and announces increases. The exit path asks `unreported` so an OOM that ends the
  * container is announced once.
  */
-export class OomWatcher {
+export class OomWatcher implements OomReporter {
   private readonly reported = new Map<string, number>();
   private timer?: NodeJS.Timeout;
 
