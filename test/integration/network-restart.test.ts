@@ -97,3 +97,28 @@ test('a container that exited while berthd was down releases its address and por
   assert.ok(port);
   await ok(['rm', 'brief']);
 });
+
+test('berthd --cleanup removes every bridge, veth and the nft table; the next start recreates the networks', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { NODE, BERTHD, testNetObjects } = await import('../helpers/daemon.ts');
+  await ok(['network', 'create', 'again']);
+  await ok(['run', '-d', '--name', 'stays', '--network', 'again', 'busybox', 'sleep', '300']);
+  const d = daemon();
+  const mine = new RegExp(`^${d.netPrefix}`);
+  const before = testNetObjects(mine);
+  assert.ok(before.links.length >= 3, `bridges and a veth exist: ${before.links.join(', ')}`);
+  assert.equal(before.tables.length, 1);
+  await ok(['rm', '-f', 'stays']);
+  await d.stop(); // SIGTERM: networks stay, as with dockerd
+  assert.ok(testNetObjects(mine).links.length >= 2, 'networks survive a SIGTERM');
+  const r = spawnSync(NODE, [BERTHD, '--cleanup', '--data-root', d.dataRoot, '--exec-root', d.execRoot, ...d.netArgs], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(testNetObjects(mine), { links: [], tables: [] });
+  await d.start();
+  // Reconcile at start: the records are still there, the kernel objects are made again.
+  assert.ok(testNetObjects(mine).links.length >= 2);
+  assert.equal(testNetObjects(mine).tables.length, 1);
+  const out = await ok(['run', '--rm', '--network', 'again', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+  assert.match(out, /inet \d+\.\d+\.\d+\.\d+\//);
+  await ok(['network', 'rm', 'again']);
+});
