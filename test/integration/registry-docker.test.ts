@@ -82,6 +82,19 @@ test('berth pull and push with progress lines; a missing tag is a clean 404', as
   assert.match(pushMissing.stderr, /An image does not exist locally with the tag: .*test\/other/);
 });
 
+test('docker pull -a pulls every tag of the repository', async () => {
+  const repo = `${registry.host}/test/tags`;
+  for (const t of ['a', 'b']) assert.equal((await docker(daemon(), ['tag', `${registry.host}/test/busybox:v1`, `${repo}:${t}`])).code, 0);
+  for (const t of ['a', 'b']) assert.equal((await docker(daemon(), ['push', `${repo}:${t}`])).code, 0);
+  assert.equal((await docker(daemon(), ['rmi', `${repo}:a`, `${repo}:b`])).code, 0);
+  const r = await docker(daemon(), ['pull', '-a', repo]);
+  assert.equal(r.code, 0, r.stderr + daemon().logs.slice(-2000));
+  const ls = await docker(daemon(), ['images', '--format', '{{.Tag}}', repo]);
+  assert.deepEqual(ls.stdout.trim().split('\n').sort(), ['a', 'b']);
+  const b = await berth(daemon(), ['pull', '-a', `${repo}:a`]);
+  assert.equal(b.code, 1);
+});
+
 test('docker.io references keep Docker naming and fail fast without a mirror', async () => {
   const r = await docker(daemon(), ['pull', 'busybox:1.36']);
   assert.equal(r.code, 1);

@@ -14,7 +14,7 @@ import { decodeRegistryAuth } from '../../registry/client/auth.ts';
 import type { RegistrySession } from '../../registry/client/types.ts';
 import { formatPlatform, hostPlatform, isIndexType, parseManifest, parsePlatform, platformMatches, IMAGE_MANIFEST_TYPES, type AnyManifest } from '../../registry/manifest.ts';
 import { decompressStream } from '../../store/diff/compression.ts';
-import { familiar, formatReference } from '../../store/images/reference.ts';
+import { familiar, formatReference, parseNormalizedNamed } from '../../store/images/reference.ts';
 import { unpackLayer } from '../../store/images/unpack.ts';
 import type { Descriptor, ImageConfig, Platform } from '../../types/oci.ts';
 import type { ImageServiceDeps } from './deps.ts';
@@ -27,6 +27,8 @@ export interface PullParams {
   platform?: string;
   /** The X-Registry-Auth header. */
   registryAuth?: string;
+  /** Pull every tag of the repository (`docker pull -a`: the API request names no tag). */
+  allTags?: boolean;
 }
 
 /** A resolved pull: the manifest is known; `run` downloads and records the image. */
@@ -94,6 +96,10 @@ function selectPlatform(index: AnyManifest, platform: Platform, display: string)
 }
 
 export async function preparePull(deps: ImageServiceDeps, params: PullParams): Promise<PullPlan> {
+  if (params.allTags && params.tag === undefined) {
+    const named = parseNormalizedNamed(params.fromImage);
+    if (named.tag === undefined && named.digest === undefined) return prepareAllTags(deps, params);
+  }
   const r = remoteRef(params.fromImage, params.tag);
   if (!deps.registry) throw new NotImplemented('this berthd has no registry client');
   let platform: Platform;
@@ -141,6 +147,32 @@ export async function preparePull(deps: ImageServiceDeps, params: PullParams): P
   return {
     display,
     run: (sink, signal) => runPull(deps, { session, r, topDigest, manifestBytes, manifestDigest, manifest, platform, display }, sink, signal),
+  };
+}
+
+/** `docker pull -a`: every tag the registry lists, one after the other. */
+async function prepareAllTags(deps: ImageServiceDeps, params: PullParams): Promise<PullPlan> {
+  const r = remoteRef(params.fromImage);
+  if (!deps.registry) throw new NotImplemented('this berthd has no registry client');
+  const session = await deps.registry({ domain: r.ref.domain, credentials: decodeRegistryAuth(params.registryAuth), purpose: 'pull' });
+  let tags: string[];
+  try {
+    tags = await session.listTags(r.repo);
+  } catch (err) {
+    throw pullError(err, r);
+  }
+  const display = familiar({ domain: r.ref.domain, path: r.ref.path });
+  if (tags.length === 0) throw new NotFound(`repository ${display} has no tags`);
+  return {
+    display,
+    run: async (sink, signal) => {
+      let last = '';
+      for (const tag of tags) {
+        const plan = await preparePull(deps, { ...params, tag, allTags: false });
+        last = await plan.run(sink, signal);
+      }
+      return last;
+    },
   };
 }
 

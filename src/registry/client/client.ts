@@ -287,6 +287,22 @@ export class RegistryClient {
     return { body: res.body, size: Number(res.headers['content-length'] ?? -1) };
   }
 
+  /** Every tag of a repository (following `Link` pagination). */
+  async listTags(repo: string): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${repo}/tags/list`;
+    for (let pages = 0; path && pages < 100; pages++) {
+      const res = await this.send(repo, { method: 'GET', path });
+      await this.expect(res, [200]);
+      const body = (await res.body.json()) as { tags?: string[] | null };
+      tags.push(...(body.tags ?? []));
+      const link = res.headers.link;
+      const next = typeof link === 'string' ? /<([^>]+)>;\s*rel="next"/.exec(link)?.[1] : undefined;
+      path = next;
+    }
+    return tags;
+  }
+
   /** Size of a blob in `repo`, or undefined when the registry does not have it there. */
   async headBlob(repo: string, digest: string): Promise<number | undefined> {
     const res = await this.send(repo, { method: 'HEAD', path: `/v2/${repo}/blobs/${digest}` });

@@ -10,6 +10,7 @@ export interface RegistrySession {
   headManifest(repo: string, ref: string): Promise<{ digest?: string; size: number; mediaType: string } | undefined>;
   getBlob(repo: string, digest: string, start?: number, signal?: AbortSignal): Promise<{ body: Readable; size: number }>;
   headBlob(repo: string, digest: string): Promise<number | undefined>;
+  listTags(repo: string): Promise<string[]>;
   uploadBlob(repo: string, digest: string, size: number, open: () => Readable, mountFrom?: string): Promise<'pushed' | 'mounted'>;
   putManifest(repo: string, ref: string, bytes: Buffer, mediaType: string): Promise<string | undefined>;
 }

@@ -47,7 +47,8 @@ function registryAuth(ctx: RequestContext): string | undefined {
 
 /** Pull: errors resolving the manifest are HTTP errors; later ones go in-band. */
 async function pull(svc: ImageService, ctx: RequestContext, fromImage: string): Promise<void> {
-  const plan = await svc.preparePull({ fromImage, tag: optional(ctx.query, 'tag'), platform: optional(ctx.query, 'platform'), registryAuth: registryAuth(ctx) });
+  // no `tag` parameter at all: `docker pull -a`, every tag
+  const plan = await svc.preparePull({ fromImage, tag: optional(ctx.query, 'tag'), allTags: !ctx.query.has('tag'), platform: optional(ctx.query, 'platform'), registryAuth: registryAuth(ctx) });
   const stream = startJsonStream(ctx);
   const cancel = new AbortController();
   ctx.res!.once('close', () => {

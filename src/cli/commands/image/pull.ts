@@ -17,10 +17,10 @@ export const command: CommandModule = {
       .argument('<name>')
       .action(async (name: string, flags: { allTags?: boolean; platform?: string; quiet?: boolean }) => {
         if (!isValidReference(name)) throw new CliError(`invalid reference format`);
-        if (flags.allTags) throw new CliError('berth: pull --all-tags is not supported');
         const ref = parseReference(name);
-        if (!ref.tag && !ref.digest && !flags.quiet) ctx.out('Using default tag: latest\n');
-        const tag = ref.digest ?? ref.tag ?? 'latest';
+        if (flags.allTags && (ref.tag || ref.digest)) throw new CliError('tag can\'t be used with --all-tags/-a');
+        if (!ref.tag && !ref.digest && !flags.quiet && !flags.allTags) ctx.out('Using default tag: latest\n');
+        const tag = flags.allTags ? undefined : (ref.digest ?? ref.tag ?? 'latest');
         const render = renderProgress(ctx.io.stdout);
         try {
           await ctx.client().images.pull(qualifiedRepo(ref.repo), {
@@ -32,7 +32,7 @@ export const command: CommandModule = {
         } finally {
           render.end();
         }
-        ctx.out(`${qualifiedRepo(ref.repo)}${ref.digest ? '@' + ref.digest : ':' + tag}\n`);
+        ctx.out(`${qualifiedRepo(ref.repo)}${ref.digest ? '@' + ref.digest : tag ? ':' + tag : ''}\n`);
       });
   },
 };
