@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useDaemon, docker, berth, NODE, BERTH } from '../helpers/daemon.ts';
-import { havePython, runInPty, type PtyStep } from '../helpers/pty.ts';
+import { runInPty, type PtyStep } from '../helpers/pty.ts';
 
 const daemon = useDaemon();
 let webId = '';
@@ -136,7 +136,7 @@ test('berth exec: output, exit code, -i, -e, -u', async () => {
 });
 
 for (const cli of ['docker', 'berth'] as const) {
-  test(`${cli} exec -it in a pseudo-terminal: stty size sees the size given, then a resize`, { skip: !havePython && 'needs python3' }, async () => {
+  test(`${cli} exec -it in a pseudo-terminal: stty size sees the size given, then a resize`, async () => {
   await web();
     const argv = cli === 'docker' ? ['docker', 'exec', '-it', 'web', 'sh'] : [NODE, BERTH, 'exec', '-it', 'web', 'sh'];
     const r = await runInPty(
@@ -162,7 +162,7 @@ for (const cli of ['docker', 'berth'] as const) {
   });
 }
 
-test('docker exec -it: ctrl-p ctrl-q detaches and the exec keeps running (ExecIDs)', { skip: !havePython && 'needs python3' }, async () => {
+test('docker exec -it: ctrl-p ctrl-q detaches and the exec keeps running (ExecIDs)', async () => {
   await web();
   const before = (await daemon().api('GET', '/containers/web/json')).json<{ ExecIDs: string[] | null }>().ExecIDs ?? [];
   const r = await runInPty(['docker', 'exec', '-it', 'web', 'sh'], [24, 80], [{ waitfor: '# ' }, { write: '\x10\x11' }, { end: true }], daemon().env());

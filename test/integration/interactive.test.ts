@@ -3,10 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useDaemon, docker, berth, NODE, BERTH, type TestDaemon } from '../helpers/daemon.ts';
-import { havePython, runInPty, type PtyStep } from '../helpers/pty.ts';
+import { runInPty, type PtyStep } from '../helpers/pty.ts';
 
 const daemon = useDaemon();
-const skip = !havePython && 'needs python3';
 
 async function running(d: TestDaemon, name: string): Promise<boolean> {
   const r = await docker(d, ['inspect', '-f', '{{.State.Running}}', name]);
@@ -27,7 +26,7 @@ function sizeThenResizeThenDetach(first: string): PtyStep[] {
 }
 
 for (const cli of ['docker', 'berth'] as const) {
-  test(`${cli} run -it: the terminal's size, a resize, ctrl-p ctrl-q detaches and the container keeps running`, { skip }, async () => {
+  test(`${cli} run -it: the terminal's size, a resize, ctrl-p ctrl-q detaches and the container keeps running`, async () => {
     const name = `it-${cli}`;
     const argv = cli === 'docker' ? ['docker', 'run', '-it', '--name', name, 'busybox', 'sh'] : [NODE, BERTH, 'run', '-it', '--name', name, 'busybox', 'sh'];
     const r = await runInPty(argv, [24, 80], sizeThenResizeThenDetach('24 80'), daemon().env());
@@ -56,7 +55,7 @@ for (const cli of ['docker', 'berth'] as const) {
   });
 }
 
-test('run -it --detach-keys: a custom sequence detaches', { skip }, async () => {
+test('run -it --detach-keys: a custom sequence detaches', async () => {
   const r = await runInPty(['docker', 'run', '-it', '--detach-keys', 'ctrl-a,x', '--name', 'dk', 'busybox', 'sh'], [24, 80], [{ waitfor: '# ' }, { write: '\x01x' }, { end: true }], daemon().env());
   assert.equal(r.matched[0], true, r.output);
   assert.equal(r.exit, 0, r.output);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { useDaemon, docker, berth, runCli, NODE, BERTH } from '../helpers/daemon.ts';
 import { TestRegistry } from '../helpers/registry.ts';
-import { havePython, runInPty } from '../helpers/pty.ts';
+import { runInPty } from '../helpers/pty.ts';
 
 const daemon = useDaemon();
 const basicReg = new TestRegistry();
@@ -91,7 +91,7 @@ test('berth login/logout keep a docker-compatible config.json in DOCKER_CONFIG; 
   assert.equal((await berth(daemon(), ['logout', tokenReg.host])).stdout, `Not logged in to ${tokenReg.host}\n`);
 });
 
-test('berth login on a terminal prompts for the username and (unechoed) password', { skip: !havePython && 'python3 pty missing' }, async () => {
+test('berth login on a terminal prompts for the username and (unechoed) password', async () => {
   const r = await runInPty(
     [NODE, BERTH, 'login', basicReg.host],
     [24, 80],
