@@ -41,6 +41,7 @@ Options:
       --nft-table string         nftables table (family inet) for berthd's rules (default "berth")
       --iface-prefix string      Prefix of interface names berthd makes (default "berth")
       --cleanup                  Remove every network object berthd made (bridges, veths, nftables table) and exit
+      --no-egress                Containers reach only the host and berth's bridges; the embedded DNS forwards nowhere
   -v, --version                  Print version information and quit
   -h, --help                     Print usage
 `;
@@ -95,6 +96,7 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
       'nft-table': { type: 'string' },
       'iface-prefix': { type: 'string' },
       cleanup: { type: 'boolean' },
+      'no-egress': { type: 'boolean' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -119,6 +121,7 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
     defaultAddressPools: values['default-address-pool'] ?? [],
     nftTable: values['nft-table'] ?? DEFAULT_NETWORK_CONFIG.nftTable,
     ifacePrefix: values['iface-prefix'] ?? DEFAULT_NETWORK_CONFIG.ifacePrefix,
+    egress: !values['no-egress'],
   };
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(network.bridge)) throw new InvalidParameter(`invalid bridge name: ${network.bridge}`);
   if (!/^[a-zA-Z0-9_]{1,64}$/.test(network.nftTable)) throw new InvalidParameter(`invalid nftables table name: ${network.nftTable}`);

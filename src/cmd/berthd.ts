@@ -113,6 +113,7 @@ function networkController(cfg: DaemonConfig, db: MetaDb): NetworkController {
     pools: n.defaultAddressPools.length ? parsePools(n.defaultAddressPools) : DEFAULT_POOLS,
     nftTable: n.nftTable,
     ifacePrefix: n.ifacePrefix,
+    egress: n.egress ?? true,
   });
 }
 

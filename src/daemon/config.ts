@@ -37,6 +37,8 @@ export interface NetworkConfig {
   nftTable: string;
   /** Prefix of the interfaces berthd names: user bridges `<p>-<id>`, veths `<p>v<hex>`. */
   ifacePrefix: string;
+  /** false (--no-egress): containers reach nothing beyond berth's bridges and the host, and the embedded DNS forwards nowhere (test daemons). */
+  egress?: boolean;
 }
 
 export const DEFAULT_NETWORK_CONFIG: NetworkConfig = { bridge: 'berth0', defaultAddressPools: [], nftTable: 'berth', ifacePrefix: 'berth' };

@@ -35,6 +35,8 @@ export interface NetworkControllerOptions {
   ifacePrefix: string;
   /** The host's resolv.conf (upstream resolvers of the embedded DNS). */
   resolvConf?: string;
+  /** false: traffic from berth's bridges to any other interface is dropped, and the embedded DNS does not forward. */
+  egress?: boolean;
 }
 
 export type { NetworkCreateRequest };
@@ -592,7 +594,7 @@ export class NetworkController {
     for (const ep of this.store.endpoints.values()) {
       for (const p of ep.state?.ports ?? []) ports.push({ ...p, ipv4: ep.state!.ipv4?.split('/')[0], ipv6: ep.state!.ipv6?.split('/')[0] });
     }
-    return renderTable(this.opts.nftTable, bridges, ports);
+    return renderTable(this.opts.nftTable, bridges, ports, { egress: this.opts.egress ?? true });
   }
 
   // ---- embedded DNS ---------------------------------------------------------------------------
@@ -654,6 +656,7 @@ export class NetworkController {
   }
 
   private dnsUpstreams(client: string): string[] {
+    if (this.opts.egress === false) return [];
     for (const ep of this.store.endpoints.values()) {
       if (ep.state?.ipv4?.split('/')[0] === client && ep.state.upstreams?.length) return ep.state.upstreams;
     }

@@ -18,7 +18,7 @@ export interface PortRule extends PortMapping {
 
 const q = (s: string): string => JSON.stringify(s);
 
-export function renderTable(table: string, bridges: readonly BridgeRules[], ports: readonly PortRule[]): string {
+export function renderTable(table: string, bridges: readonly BridgeRules[], ports: readonly PortRule[], opts: { egress?: boolean } = {}): string {
   const out: string[] = [];
   out.push(`table inet ${table} {}`, `delete table inet ${table}`, `table inet ${table} {`);
   const names = bridges.map((b) => q(b.bridge));
@@ -51,6 +51,8 @@ export function renderTable(table: string, bridges: readonly BridgeRules[], port
   // Isolation: no traffic between different networks, none in or out of internal ones;
   // published ports (DNAT'ed connections) stay reachable from every network.
   out.push('  chain filter_fwd {', '    type filter hook forward priority filter; policy accept;', '    ct status dnat accept');
+  // --no-egress: nothing from a berth bridge is forwarded to an interface that is not one.
+  if (opts.egress === false && bridges.length) out.push('    iifname @bridges oifname != @bridges drop');
   for (const b of bridges) {
     if (b.internal) {
       out.push(`    iifname ${q(b.bridge)} oifname != ${q(b.bridge)} drop`);

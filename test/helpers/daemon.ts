@@ -58,7 +58,7 @@ export class TestDaemon {
   /** berthd's network flags: kernel object names and subnets no other test daemon uses. */
   get netArgs(): string[] {
     const [a, b, c] = this.netBase.split('.');
-    return ['-b', `${this.netPrefix}0`, '--bip', `${a}.${b}.${c}.1/26`, '--default-address-pool', `base=${this.netBase}/22,size=26`, '--nft-table', this.netPrefix, '--iface-prefix', this.netPrefix];
+    return ['-b', `${this.netPrefix}0`, '--bip', `${a}.${b}.${c}.1/26`, '--default-address-pool', `base=${this.netBase}/22,size=26`, '--nft-table', this.netPrefix, '--iface-prefix', this.netPrefix, '--no-egress'];
   }
 
   get host(): string {

@@ -56,6 +56,8 @@ test('docker run -d -p 127.0.0.1:0:80 busybox httpd: the host fetches a file ove
     const ports = JSON.parse(await ok(['inspect', '--format', '{{json .NetworkSettings.Ports}}', id]));
     assert.deepEqual(ports, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] });
     assert.match(nftTable(), new RegExp(`tcp dport ${hostPort} dnat`));
+    // Test daemons run with --no-egress: nothing leaves the host's berth bridges.
+    assert.match(nftTable(), /iifname @bridges oifname != @bridges drop/);
     // The port is held: another container cannot publish it (and leaves nothing behind).
     const clash = await docker(daemon(), ['run', '-d', '--name', 'clash', '-p', `127.0.0.1:${hostPort}:80`, 'busybox', 'httpd', '-f', '-p', '80'], { timeoutMs: 60_000 });
     assert.equal(clash.code, 125, clash.stderr);

@@ -18,6 +18,8 @@ test('nft: one table, replaced whole; DNAT per published port; isolation and int
   assert.doesNotMatch(text, /ip saddr 10\.0\.1\.0\/24 oifname != "b1" masquerade/, 'internal networks are not masqueraded');
   assert.match(text, /iifname "b0" oifname @bridges oifname != "b0" drop/);
   assert.match(text, /iifname "b1" oifname != "b1" drop/);
+  assert.doesNotMatch(text, /iifname @bridges oifname != @bridges drop/);
+  assert.match(renderTable('t', [{ bridge: 'b0', subnets4: [], subnets6: [], internal: false, masquerade: true }], [], { egress: false }), /iifname @bridges oifname != @bridges drop/, '--no-egress');
 });
 
 test('ports: PortBindings and -P into mappings; bad specs refused', () => {
