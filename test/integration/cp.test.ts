@@ -197,3 +197,29 @@ test('docker export writes the rootfs as a tar; the path stat header is docker-s
   assert.equal(dirStat.mode, (0x80000000 | 0o755) >>> 0);
   await docker(d, ['rm', 'exported']);
 });
+
+test('archive API errors: missing path, extraction onto a file, unknown container, read-only rootfs', async () => {
+  const d = daemon();
+  const c = await docker(d, ['create', '--name', 'cperr', 'busybox', 'true']);
+  assert.equal(c.code, 0, c.stderr);
+  const noPath = await d.api('GET', '/containers/cperr/archive');
+  assert.equal(noPath.status, 400);
+  assert.match(noPath.json<{ message: string }>().message, /path/);
+  const onFile = await d.api('PUT', '/containers/cperr/archive?path=/etc/passwd', Buffer.alloc(1024), { 'Content-Type': 'application/x-tar' });
+  assert.equal(onFile.status, 400);
+  assert.equal(onFile.json<{ message: string }>().message, 'extraction point is not a directory');
+  const missing = await d.api('PUT', '/containers/cperr/archive?path=/no/such/dir', Buffer.alloc(1024), { 'Content-Type': 'application/x-tar' });
+  assert.equal(missing.status, 404);
+  const unknown = await d.api('GET', '/containers/nosuch/archive?path=/');
+  assert.equal(unknown.status, 404);
+  assert.match(unknown.json<{ message: string }>().message, /No such container: nosuch/);
+  const ro = await docker(d, ['create', '--name', 'cpro', '--read-only', 'busybox', 'true']);
+  assert.equal(ro.code, 0, ro.stderr);
+  const roPut = await d.api('PUT', '/containers/cpro/archive?path=/tmp', Buffer.alloc(1024), { 'Content-Type': 'application/x-tar' });
+  assert.equal(roPut.status, 409);
+  // A bad tar is an error, and nothing stays mounted.
+  const garbage = await d.api('PUT', '/containers/cperr/archive?path=/tmp', Buffer.from('this is not a tar archive, not at all'.repeat(20)), { 'Content-Type': 'application/x-tar' });
+  assert.ok(garbage.status >= 400, String(garbage.status));
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(d.execRoot + '/containers/'), 'no rootfs mount left behind');
+  await docker(d, ['rm', 'cperr', 'cpro']);
+});

@@ -2,7 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import { readlink, type FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Conflict, NotFound, isKind } from '../../lib/errors.ts';
+import { Conflict, InvalidParameter, NotFound, isKind } from '../../lib/errors.ts';
 import { fdPath, resolveScoped, type ScopedTarget } from '../../lib/scopedfs.ts';
 import { formatTimestamp } from '../../lib/time.ts';
 import { extractScoped } from '../../store/diff/extract.ts';
@@ -138,15 +138,16 @@ export async function extractToContainer(deps: ContainerDeps, ref: string, path:
   if (rec.hostConfig.ReadonlyRootfs) throw new Conflict('container rootfs is marked read-only');
   await withContainerFs(deps, rec, async (fs) => {
     const { root, path: inner } = await fs.locate(path);
-    let isDir = false;
+    let st: BigIntStats | undefined;
     try {
       const t = await resolveScoped(root, absolute(inner), { followLast: true });
-      isDir = !!t.stat?.isDirectory();
+      st = t.stat;
       if (t.dir !== root) await t.dir.close();
     } catch (err) {
       if (!isKind(err, 'NotFound')) throw err;
     }
-    if (!isDir) throw new NotFound(`Could not find the file ${path} in container ${rec.name}`);
+    if (!st) throw new NotFound(`Could not find the file ${path} in container ${rec.name}`);
+    if (!st.isDirectory()) throw new InvalidParameter('extraction point is not a directory');
     await extractScoped(root, absolute(inner), body, { noOverwriteDirNonDir: params.noOverwriteDirNonDir ?? false, copyUidGid: params.copyUIDGID ?? false });
   });
   deps.events.publish('container', 'extract-to-dir', rec.id, eventAttributes(rec, { path }));

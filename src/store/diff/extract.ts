@@ -93,7 +93,7 @@ export async function extractScoped(root: FileHandle, destPath: string, src: Rea
     await feeding;
   } catch (err) {
     extract.destroy();
-    src.destroy();
+    src.resume(); // discard the rest; the caller owns the source (an HTTP request keeps its socket)
     throw err;
   }
   // Directory times last (deepest first): creating children bumps them.
