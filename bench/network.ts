@@ -42,7 +42,7 @@ function freeBase(): string {
   }
 }
 const BASE = freeBase();
-const NET_ARGS = ['-b', `${PREFIX}0`, '--bip', `${BASE}.0.1/24`, '--default-address-pool', `base=${BASE}.0.0/16,size=24`, '--nft-table', PREFIX, '--iface-prefix', PREFIX];
+const NET_ARGS = ['-b', `${PREFIX}0`, '--bip', `${BASE}.0.1/24`, '--default-address-pool', `base=${BASE}.0.0/16,size=24`, '--nft-table', PREFIX, '--iface-prefix', PREFIX, '--no-egress'];
 
 async function ok(e: Engine, method: string, path: string, body?: unknown): Promise<{ body: string; ms: number }> {
   const r = await api(e.socket!, method, path, body === undefined ? {} : { body });

@@ -108,7 +108,21 @@ function cgroupName(base: string): string {
 // ---------------------------------------------------------------------------------------------
 // berthd
 
+/**
+ * Network names of a bench berthd (issue 6): its own bridge, subnet and nft table, so it never
+ * touches a berthd installed on the machine (berth0, table berth); --cleanup removes them.
+ */
+function benchNetArgs(): string[] {
+  const routes = sh('ip', ['-4', 'route', 'show', 'table', 'all']).out;
+  let r = 0;
+  do r = 64 + Math.floor(Math.random() * 190);
+  while (routes.includes(`10.${r}.`));
+  const p = `bb${randomBytes(2).toString('hex')}`;
+  return ['-b', `${p}0`, '--bip', `10.${r}.0.1/24`, '--default-address-pool', `base=10.${r}.0.0/16,size=24`, '--nft-table', p, '--iface-prefix', p, '--no-egress'];
+}
+
 export async function startBerthd(busyboxTar: string, extraArgs: readonly string[] = []): Promise<Engine> {
+  if (!extraArgs.includes('-b')) extraArgs = [...extraArgs, ...benchNetArgs()];
   const dir = mkdtempSync('/tmp/berth-bench-');
   const data = join(dir, 'data');
   const exec = join(dir, 'run');
@@ -133,6 +147,8 @@ export async function startBerthd(busyboxTar: string, extraArgs: readonly string
     await terminate(proc);
     killAll(findProcs((p) => p.cmdline.startsWith('/usr/bin/conmon') && p.cmdline.includes(exec)));
     await sleep(100);
+    // Networks outlive a SIGTERM (issue 6): the uninstall path removes its bridges and nft table.
+    sh(berthdBin(), ['--cleanup', '--data-root', data, '--exec-root', exec, ...extraArgs]);
     const m = unmountUnder(dir);
     if (m.length) logStep(`berthd: unmounted ${m.length} leftover mounts`);
     removeCgroupTree(cg);
