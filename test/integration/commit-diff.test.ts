@@ -82,10 +82,15 @@ test('commit of a running container copies its layer and leaves it running', asy
     if (!ok) await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(ok, 'the container wrote its file');
+  const since = Math.floor(Date.now() / 1000) - 1;
   const commit = await docker(d, ['commit', 'live', 'live:snap']);
-  assert.equal(commit.code, 0, commit.stderr);
+  assert.equal(commit.code, 0, commit.stderr + d.logs.slice(-2000));
   const state = await docker(d, ['inspect', '--format', '{{.State.Status}}', 'live']);
-  assert.equal(state.stdout.trim(), 'running');
+  assert.equal(state.stdout.trim(), 'running', 'frozen for the commit, thawed after');
+  const unpaused = await docker(d, ['commit', '--pause=false', 'live', 'live:nopause']);
+  assert.equal(unpaused.code, 0, unpaused.stderr);
+  const ev = await d.api('GET', `/events?since=${since}&until=${Math.ceil(Date.now() / 1000)}&filters=${encodeURIComponent(JSON.stringify({ container: ['live'] }))}`);
+  assert.equal((ev.body.match(/"Action":"commit"/g) ?? []).length, 2);
   const out = await docker(d, ['run', '--rm', 'live:snap', 'cat', '/live.txt']);
   assert.equal(out.stdout, 'live\n');
   await docker(d, ['rm', '-f', 'live']);

@@ -1,4 +1,5 @@
 import { InvalidParameter } from '../../lib/errors.ts';
+import { log } from '../../lib/logger.ts';
 import { commitLayer } from '../../store/images/commit.ts';
 import { applyChanges } from '../../store/images/changes.ts';
 import { familiar, formatReference, parseNormalizedNamed, validateTag, withDefaultTag } from '../../store/images/reference.ts';
@@ -15,7 +16,7 @@ export interface CommitParams {
   tag?: string;
   comment?: string;
   author?: string;
-  /** Pause the container while its layer is read (docker's default: true). */
+  /** Freeze the container while its layer is read (docker's default: true). */
   pause?: boolean;
   /** Dockerfile lines (CMD, ENV, LABEL, …) applied to the new image's config. */
   changes?: readonly string[];
@@ -74,7 +75,7 @@ export async function commitContainer(deps: ContainerFilesDeps, params: CommitPa
   if (!parent && rec.imageId !== '') throw new InvalidParameter(`the image of container ${rec.name} (${rec.imageId}) no longer exists`);
   if (rec.state.status === 'removing' || rec.state.status === 'dead') throw new InvalidParameter(`cannot commit container ${rec.name}: it is ${rec.state.status === 'dead' ? 'dead' : 'being removed'}`);
 
-  const { image } = await commitLayer(
+  const write = () => commitLayer(
     { content: deps.content, snapshotter: deps.snapshots, images: deps.imageStore },
     {
       ...(parent ? { parent } : {}),
@@ -91,6 +92,20 @@ export async function commitContainer(deps: ContainerFilesDeps, params: CommitPa
       refs: target ? [target] : [],
     },
   );
+  // docker's default: freeze the container while its layer is read, so the image is consistent.
+  // Under the container's lock (a concurrent pause, stop or rm waits); its state does not change.
+  let image: Awaited<ReturnType<typeof write>>['image'];
+  if (params.pause !== false && rec.state.status === 'running') {
+    ({ image } = await deps.locks.run(rec.id, async () => {
+      if (rec.state.status !== 'running') return write();
+      await deps.runtime.pause(rec.id);
+      try {
+        return await write();
+      } finally {
+        await deps.runtime.resume(rec.id).catch((err: unknown) => log.error('resume after commit failed', { id: rec.id, error: err }));
+      }
+    }));
+  } else ({ image } = await write());
   deps.events.publish('container', 'commit', rec.id, eventAttributes(rec, { comment: params.comment ?? '', imageID: image.id, imageRef: target ? familiar(target) : '' }));
   if (target) deps.events.publish('image', 'tag', image.id, { ...(runConfig.Labels ?? {}), name: familiar(target) });
   return { Id: image.id };
