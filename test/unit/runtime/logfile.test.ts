@@ -83,53 +83,76 @@ test('since is inclusive, until ends the stream', async () => {
   await rm(dir, { recursive: true });
 });
 
-test('follow delivers appended lines, waits for half-written lines, and drains before stopping', async () => {
+/** Waits until `cond` holds, polling; fails (instead of hanging) after `ms`. */
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('follow delivers appended lines, waits for half-written lines, and drains before stopping', { timeout: 60_000 }, async () => {
   const dir = await tmp();
   const p = join(dir, 'ctr.log');
   await writeFile(p, line(1, 'stdout', 'F', 'first'));
   const drain = new AbortController();
+  const stop = new AbortController();
   const got: string[] = [];
   const reader = (async () => {
-    for await (const e of readLog(p, { follow: true, drainSignal: drain.signal, pollMs: 1000 })) got.push(e.data.toString());
+    for await (const e of readLog(p, { follow: true, drainSignal: drain.signal, signal: stop.signal, pollMs: 1000 })) got.push(e.data.toString());
   })();
-  await new Promise((r) => setTimeout(r, 30));
-  assert.deepEqual(got, ['first\n']);
-  // A line written in two pieces is delivered once, whole.
-  const l2 = line(2, 'stdout', 'F', 'second');
-  await appendFile(p, l2.slice(0, 20));
-  await new Promise((r) => setTimeout(r, 30));
-  assert.deepEqual(got, ['first\n']);
-  await appendFile(p, l2.slice(20));
-  await new Promise((r) => setTimeout(r, 30));
-  assert.deepEqual(got, ['first\n', 'second\n']);
-  // Writes just before the stop are not lost.
-  await appendFile(p, line(3, 'stderr', 'F', 'third') + line(4, 'stdout', 'F', 'last'));
-  drain.abort();
-  await reader;
-  assert.deepEqual(got, ['first\n', 'second\n', 'third\n', 'last\n']);
-  await rm(dir, { recursive: true });
+  try {
+    await until(() => got.length === 1, 'the first line');
+    assert.deepEqual(got, ['first\n']);
+    // A line written in two pieces is delivered once, whole: the reader sees the first piece
+    // (a poll tick passes) and still delivers nothing until the rest arrives.
+    const l2 = line(2, 'stdout', 'F', 'second');
+    await appendFile(p, l2.slice(0, 20));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(got, ['first\n']);
+    await appendFile(p, l2.slice(20));
+    await until(() => got.length === 2, 'the second line');
+    assert.deepEqual(got, ['first\n', 'second\n']);
+    // Writes just before the stop are not lost.
+    await appendFile(p, line(3, 'stderr', 'F', 'third') + line(4, 'stdout', 'F', 'last'));
+    drain.abort();
+    await reader;
+    assert.deepEqual(got, ['first\n', 'second\n', 'third\n', 'last\n']);
+  } finally {
+    stop.abort(); // a failed assertion must not leave the follower (and this process) running
+    await reader.catch(() => undefined);
+    await rm(dir, { recursive: true });
+  }
 });
 
-test('follow with stopWhen and a log file that appears later; signal stops at once', async () => {
+test('follow with stopWhen and a log file that appears later; signal stops at once', { timeout: 60_000 }, async () => {
   const dir = await tmp();
   const p = join(dir, 'ctr.log');
   let done = false;
   const got: string[] = [];
+  const stop1 = new AbortController();
   const reader = (async () => {
-    for await (const e of readLog(p, { follow: true, stopWhen: () => done, pollMs: 20 })) got.push(e.data.toString());
+    for await (const e of readLog(p, { follow: true, stopWhen: () => done, signal: stop1.signal, pollMs: 20 })) got.push(e.data.toString());
   })();
-  await new Promise((r) => setTimeout(r, 30));
-  await writeFile(p, line(1, 'stdout', 'F', 'late'));
-  await appendFile(p, line(2, 'stdout', 'F', 'later'));
-  done = true;
-  await reader;
-  assert.deepEqual(got, ['late\n', 'later\n']);
-
   const stop = new AbortController();
-  const start = Date.now();
-  const r2 = collect(readLog(p, { follow: true, signal: stop.signal, pollMs: 10_000 }));
-  setTimeout(() => stop.abort(), 20);
-  assert.equal((await r2).length, 2);
-  assert.ok(Date.now() - start < 1000);
-  await rm(dir, { recursive: true });
+  try {
+    await new Promise((r) => setTimeout(r, 30));
+    await writeFile(p, line(1, 'stdout', 'F', 'late'));
+    await appendFile(p, line(2, 'stdout', 'F', 'later'));
+    done = true;
+    await reader;
+    assert.deepEqual(got, ['late\n', 'later\n']);
+
+    // An abort ends a follow at once, long before its next poll tick (an hour away): if the
+    // signal were ignored, this test would run into its timeout.
+    const r2 = collect(readLog(p, { follow: true, signal: stop.signal, pollMs: 3_600_000 }));
+    setTimeout(() => stop.abort(), 20);
+    assert.equal((await r2).length, 2);
+  } finally {
+    stop1.abort();
+    stop.abort();
+    await reader.catch(() => undefined);
+    await rm(dir, { recursive: true });
+  }
 });
