@@ -9,6 +9,10 @@ import { Conflict } from '../lib/errors.ts';
  * included), so there is no stale lock to take over and no race between two starting daemons.
  * `<lock>.pid` names the holder for the error message.
  */
+// Held connections, strongly referenced: a DatabaseSync that becomes garbage is closed by its
+// finalizer, which would drop the lock silently if a caller let go of the release function.
+const held = new Set<DatabaseSync>();
+
 export function acquireLock(path: string): () => void {
   mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
@@ -26,7 +30,9 @@ export function acquireLock(path: string): () => void {
     throw new Conflict(`another berthd${holder} is using this data root: ${dirname(path)}`);
   }
   writeFileSync(`${path}.pid`, String(process.pid));
+  held.add(db);
   return () => {
+    held.delete(db);
     try {
       db.exec('ROLLBACK');
     } finally {
