@@ -7,8 +7,9 @@ import { CliError, type CliContext } from '../../context.ts';
 /** One line from a terminal; with `secret`, typed characters are not echoed. */
 async function prompt(ctx: CliContext, question: string, secret: boolean): Promise<string> {
   const { stdin } = ctx.io;
-  ctx.out(question);
+  // Echo goes off before the prompt appears: whatever is typed once it shows is not echoed.
   if (secret) stdin.setRawMode?.(true);
+  ctx.out(question);
   try {
     // 'data' listeners, not for-await: leaving a for-await loop would destroy stdin for the next prompt
     return await new Promise<string>((resolve, reject) => {
