@@ -42,9 +42,11 @@ async function ok(e: Engine, method: string, path: string, body?: unknown): Prom
 }
 
 async function startSleeper(e: Engine, name: string): Promise<string> {
-  const body = cliCreateBody('busybox', ['sleep', '3600']) as { HostConfig: { AutoRemove: boolean; NetworkMode: string } };
+  const body = cliCreateBody('busybox', ['sleep', '3600']) as { HostConfig: { AutoRemove: boolean; NetworkMode: string }; NetworkingConfig: { EndpointsConfig: Record<string, unknown> } };
   body.HostConfig.AutoRemove = false;
+  // What the docker CLI sends for --network none: the endpoint is keyed by the mode.
   body.HostConfig.NetworkMode = 'none';
+  body.NetworkingConfig.EndpointsConfig = { none: body.NetworkingConfig.EndpointsConfig.default };
   const id = (JSON.parse((await ok(e, 'POST', `/containers/create?name=${name}`, body)).body) as { Id: string }).Id;
   await ok(e, 'POST', `/containers/${id}/start`);
   return id;
