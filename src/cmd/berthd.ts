@@ -129,6 +129,8 @@ async function cleanup(cfg: DaemonConfig): Promise<void> {
 
 async function main(cfg: DaemonConfig): Promise<void> {
   log.level = cfg.logLevel as LogLevel;
+  // A host that cannot be served fails before anything is made (data root, bridge, nft table).
+  for (const host of cfg.hosts) if (host.startsWith('fd://')) pickListenFd(host, activationFds);
   const paths = daemonPaths(cfg);
   mkdirSync(cfg.dataRoot, { recursive: true, mode: 0o711 });
   mkdirSync(cfg.execRoot, { recursive: true, mode: 0o700 });

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestDaemon, docker, NODE, BERTHD, ROOT } from '../helpers/daemon.ts';
@@ -16,7 +16,7 @@ after(async () => {
 test('berthd -H fd:// serves on the socket systemd passes (socket activation)', async () => {
   mkdirSync(d.execRoot, { recursive: true });
   // systemd-socket-activate listens first and starts berthd at the first connection, with LISTEN_FDS.
-  d.proc = spawn('systemd-socket-activate', ['-l', d.socket, NODE, BERTHD, '-H', 'fd://', '--data-root', d.dataRoot, '--exec-root', d.execRoot, '--cgroup-parent', d.cgroupParent], { stdio: ['ignore', 'pipe', 'pipe'] });
+  d.proc = spawn('systemd-socket-activate', ['-l', d.socket, NODE, BERTHD, '-H', 'fd://', '--data-root', d.dataRoot, '--exec-root', d.execRoot, '--cgroup-parent', d.cgroupParent, ...d.netArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   d.proc.stdout!.on('data', (b: Buffer) => (d.logs += b.toString()));
   d.proc.stderr!.on('data', (b: Buffer) => (d.logs += b.toString()));
   let ping;
@@ -36,6 +36,9 @@ test('berthd -H fd:// without systemd refuses to start, with dockerd\'s reason',
   const r = spawnSync(NODE, [BERTHD, '-H', 'fd://', '--data-root', join(d.dir, 'other'), '--exec-root', join(d.dir, 'other-run')], { encoding: 'utf8', timeout: 30_000 });
   assert.notEqual(r.status, 0);
   assert.match(r.stdout + r.stderr, /no sockets found via socket activation/);
+  // Refused before anything is made: no data root (and so no bridge or nft table either).
+  assert.ok(!existsSync(join(d.dir, 'other')), 'no data root');
+  assert.ok(!existsSync(join(d.dir, 'other-run')), 'no exec root');
 });
 
 test('install-service.sh writes valid units for this checkout (enabled only under systemd)', () => {
