@@ -1,8 +1,8 @@
 // berth network inspect [OPTIONS] NETWORK [NETWORK...]
 import type { Command } from 'commander';
 import type { CommandModule } from '../../command.ts';
-import { ExitStatus, describeError, type CliContext } from '../../context.ts';
-import { compileTemplate, unescapeFormat } from '../../format/template.ts';
+import { describeError, type CliContext } from '../../context.ts';
+import { printInspected } from '../system/inspect-objects.ts';
 
 export const command: CommandModule = {
   usage: '[OPTIONS] NETWORK [NETWORK...]',
@@ -21,14 +21,7 @@ export const command: CommandModule = {
             errors.push(await describeError(err));
           }
         }
-        if (flags.format) {
-          const template = compileTemplate(unescapeFormat(flags.format === 'json' ? '{{json .}}' : flags.format));
-          for (const v of found) ctx.out(template.execute(v) + '\n');
-        } else {
-          ctx.out(JSON.stringify(found, null, 4) + '\n');
-        }
-        for (const e of errors) ctx.err(`${e}\n`);
-        if (errors.length) throw new ExitStatus(1);
+        printInspected(ctx, found, errors, flags.format);
       });
   },
 };

@@ -36,8 +36,13 @@ export async function inspectObjects(ctx: CliContext, options: InspectOptions): 
       errors.push(`Error: No such ${what}: ${name}`);
     } else if (object !== null) found.push(object);
   }
-  if (options.format) {
-    const template = compileTemplate(unescapeFormat(options.format === 'json' ? '{{json .}}' : options.format));
+  printInspected(ctx, found, errors, options.format);
+}
+
+/** docker's inspect output: a JSON array indented by 4 or one template line each, then the errors (exit 1). */
+export function printInspected(ctx: CliContext, found: unknown[], errors: string[], format?: string): void {
+  if (format) {
+    const template = compileTemplate(unescapeFormat(format === 'json' ? '{{json .}}' : format));
     for (const obj of found) ctx.out(template.execute(obj) + '\n');
   } else {
     ctx.out(JSON.stringify(found, null, 4) + '\n');
