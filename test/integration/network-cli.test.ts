@@ -33,7 +33,15 @@ test('berth network create/ls/inspect/connect/disconnect/rm/prune', async () => 
   assert.match(missing.stderr, /network nosuchnet not found/);
   assert.equal((await ok(berth, ['network', 'rm', 'bnet'])).trim(), 'bnet');
   await ok(berth, ['network', 'create', 'bprune']);
-  assert.match(await ok(berth, ['network', 'prune', '-f']), /Deleted Networks:\nbprune/);
+  // Without -f the prune commands ask first; anything but y/yes keeps everything.
+  const declined = await berth(daemon(), ['network', 'prune'], { input: 'n\n' });
+  assert.equal(declined.code, 0, declined.stderr);
+  assert.match(declined.stdout, /WARNING! This will remove all custom networks not used by at least one container\.\nAre you sure you want to continue\? \[y\/N\] $/);
+  assert.match(await ok(berth, ['network', 'ls', '-q', '--filter', 'name=bprune']), /\S/);
+  const builderDeclined = await berth(daemon(), ['builder', 'prune'], { input: 'no\n' });
+  assert.match(builderDeclined.stdout, /^WARNING! This will remove all dangling build cache\.\nAre you sure you want to continue\? \[y\/N\] $/);
+  const accepted = await berth(daemon(), ['network', 'prune'], { input: 'y\n' });
+  assert.match(accepted.stdout, /Deleted Networks:\nbprune/);
 });
 
 test('berth run -p and berth port', async () => {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { parseFilterArgs } from '../../../client/filters.ts';
 import { collect, type CommandModule } from '../../command.ts';
+import { confirm } from '../../confirm.ts';
 import { CliError, type CliContext } from '../../context.ts';
 
 const WARNING = 'WARNING! This will remove all custom networks not used by at least one container.';
@@ -19,24 +20,7 @@ export const command: CommandModule = {
         } catch (err) {
           throw new CliError(`invalid argument for "--filter" flag: ${(err as Error).message}`, { exitCode: 125, usage: true });
         }
-        if (!flags.force) {
-          ctx.out(`${WARNING}\nAre you sure you want to continue? [y/N] `);
-          const answer = await new Promise<string>((resolve) => {
-            let buf = '';
-            const done = (): void => {
-              ctx.io.stdin.off('data', onData);
-              ctx.io.stdin.pause();
-              resolve(buf.split('\n')[0].trim());
-            };
-            const onData = (d: Buffer): void => {
-              buf += d.toString();
-              if (buf.includes('\n')) done();
-            };
-            ctx.io.stdin.on('data', onData);
-            ctx.io.stdin.once('end', done);
-          });
-          if (!/^(y|yes)$/i.test(answer)) return;
-        }
+        if (!flags.force && !(await confirm(ctx, WARNING))) return;
         const res = await ctx.client().networks.prune({ filters });
         if (res.NetworksDeleted?.length) ctx.out(`Deleted Networks:\n${res.NetworksDeleted.join('\n')}\n`);
       });

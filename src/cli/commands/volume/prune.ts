@@ -3,31 +3,11 @@ import type { Command } from 'commander';
 import { parseFilterArgs } from '../../../client/filters.ts';
 import { humanSize } from '../../../lib/units.ts';
 import { collect, type CommandModule } from '../../command.ts';
+import { confirm } from '../../confirm.ts';
 import { CliError, type CliContext } from '../../context.ts';
 
 const WARNING = 'WARNING! This will remove anonymous local volumes not used by at least one container.';
 const WARNING_ALL = 'WARNING! This will remove all local volumes not used by at least one container.';
-
-/** Read one line from stdin and accept y/yes, as docker's prompt does. */
-async function confirm(ctx: CliContext, question: string): Promise<boolean> {
-  ctx.out(`${question}\nAre you sure you want to continue? [y/N] `);
-  const answer = await new Promise<string>((resolve) => {
-    let buf = '';
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      if (buf.includes('\n')) done();
-    };
-    const done = (): void => {
-      ctx.io.stdin.off('data', onData);
-      ctx.io.stdin.off('end', done);
-      ctx.io.stdin.pause();
-      resolve(buf.split('\n')[0].trim());
-    };
-    ctx.io.stdin.on('data', onData);
-    ctx.io.stdin.on('end', done);
-  });
-  return /^(y|yes)$/i.test(answer);
-}
 
 export const command: CommandModule = {
   usage: '[OPTIONS]',
