@@ -1,4 +1,5 @@
 // Operations on running containers: top, stats, pause/unpause, update.
+import type { ContainerUpdateRequest } from '../types/docker.ts';
 import type { Transport } from './transport.ts';
 import { jsonLines } from './transport.ts';
 
@@ -27,19 +28,7 @@ export interface CpuStatsJson {
   online_cpus?: number;
 }
 
-export interface UpdateBody {
-  Memory?: number;
-  MemorySwap?: number;
-  MemoryReservation?: number;
-  NanoCpus?: number;
-  CpuShares?: number;
-  CpuPeriod?: number;
-  CpuQuota?: number;
-  CpusetCpus?: string;
-  CpusetMems?: string;
-  PidsLimit?: number;
-  RestartPolicy?: { Name: string; MaximumRetryCount?: number };
-}
+export type UpdateBody = ContainerUpdateRequest;
 
 export class ContainerOpsApi {
   private readonly transport: Transport;

@@ -385,3 +385,18 @@ export interface ExecInspect {
   DetachKeys: string;
   Pid: number;
 }
+
+/** POST /containers/{id}/update body: resources and the restart policy. */
+export interface ContainerUpdateRequest {
+  Memory?: number;
+  MemorySwap?: number;
+  MemoryReservation?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  PidsLimit?: number | null;
+  RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
+}

@@ -1,22 +1,9 @@
 import { Conflict, InvalidParameter } from '../../lib/errors.ts';
 import { buildResources } from '../../runtime/spec/build.ts';
-import type { HostConfig } from '../../types/docker.ts';
+import type { ContainerUpdateRequest, HostConfig } from '../../types/docker.ts';
 import { eventAttributes, type ContainerDeps } from './deps.ts';
 
-/** POST /containers/{id}/update body: resources and the restart policy. */
-export interface UpdateRequest {
-  Memory?: number;
-  MemorySwap?: number;
-  MemoryReservation?: number;
-  NanoCpus?: number;
-  CpuShares?: number;
-  CpuPeriod?: number;
-  CpuQuota?: number;
-  CpusetCpus?: string;
-  CpusetMems?: string;
-  PidsLimit?: number | null;
-  RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
-}
+export type UpdateRequest = ContainerUpdateRequest;
 
 const POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
 
