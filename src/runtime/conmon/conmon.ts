@@ -6,6 +6,7 @@
 //   <execRoot>/exits/<id>           exit code, written by conmon when the container ends
 //   <execRoot>/socket/<id> → bundle conmon's link; <link>/attach (SOCK_SEQPACKET), <link>/ctl (FIFO)
 //   <execRoot>/conmon/<id>/         conmon.pid, pidfile (container pid), runtime.log, conmon.log
+//   <execRoot>/execs/               non-TTY execs (runc exec without conmon): <execId>.json/.pid/.log
 import { mkdir, readFile, readdir, rm, open as openFile } from 'node:fs/promises';
 import { constants, mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { readLog } from './logfile.ts';
 import { connectAttachSocket, stdinWriter, writeResize } from './attachsock.ts';
 import { readExitFile } from './exitfile.ts';
 import { conmonExec } from './exec.ts';
+import { directExec, ExecPidWatcher } from '../oci/exec.ts';
 
 export { readExitFile };
 import { OciRuntimeCli, runtimeMessage } from '../oci/runc.ts';
@@ -77,6 +79,7 @@ export class ConmonRuntime implements ContainerRuntime {
   private readonly reported = new Set<string>();
   private readonly rotators = new Map<string, LogRotator>();
   private dirsReady?: Promise<void>;
+  private readonly execPids: ExecPidWatcher;
 
   constructor(opts: ConmonRuntimeOptions) {
     this.execRoot = opts.execRoot;
@@ -88,6 +91,7 @@ export class ConmonRuntime implements ContainerRuntime {
     this.monitorDir = join(opts.execRoot, 'conmon');
     this.logSizeMax = opts.logSizeMax;
     this.createTimeoutMs = opts.createTimeoutMs ?? 30_000;
+    this.execPids = new ExecPidWatcher(join(opts.execRoot, 'execs'));
   }
 
   /** Where conmon writes `<id>`'s exit code. */
@@ -310,7 +314,7 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   async cleanupOrphans(known: ReadonlySet<string>): Promise<void> {
-    for (const dir of [this.exitDir, this.socketDir, this.monitorDir]) {
+    for (const dir of [this.exitDir, this.socketDir, this.monitorDir, this.execPids.dir]) {
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names) {
         if (known.has(name) || TEMP_NAME.test(name)) continue;
@@ -345,6 +349,10 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   async exec(opts: RuntimeExecOptions): Promise<RuntimeExec> {
+    // Without a terminal runc itself is the monitor: one spawn instead of conmon + runc.
+    if (!opts.process.terminal) {
+      return directExec({ runtimePath: this.oci.path, runtimeRoot: this.oci.root, pids: this.execPids, timeoutMs: this.createTimeoutMs }, opts);
+    }
     await this.ensureDirs();
     return conmonExec(
       {

@@ -1,0 +1,201 @@
+// A non-TTY exec without a monitor: `runc exec --process <file> --pid-file <file> <id>` as a child
+// of berthd with plain pipes. runc stays the process's parent: it copies stdio between our pipes
+// and the process, forwards signals, reaps it and exits with its exit code (128+n for signal n).
+// A TTY exec still goes through conmon (the pty master comes over runc's console socket, which
+// node cannot receive).
+//
+// When has the process started? runc writes the pid file (temp name, then rename) after the
+// start and before it waits: one inotify watch on the pid directory (ExecPidWatcher, shared by all
+// execs) sees the rename. If runc exits without a pid file, the start failed and runc's log holds
+// the reason. runc logs to a file, so nothing of runc's ever mixes into the process's stderr.
+// Without attach (exec -d) the process's stdio is /dev/null, as nobody reads it.
+//
+// Files: <pidDir>/<execId>.json (the process spec), .pid and .log; they go when runc exits. A berthd restart forgets exec instances; runc and the process keep running (their pipes to
+// berthd are gone: a write to stdout/stderr then fails with EPIPE), and the files are removed at
+// the next start (cleanupOrphans).
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { mkdirSync, readFileSync, unlinkSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ExecOutputChunk, RuntimeExec, RuntimeExecOptions } from '../types.ts';
+import { SystemError } from '../../lib/errors.ts';
+import { log } from '../../lib/logger.ts';
+import { runtimeMessage } from './runc.ts';
+
+export interface DirectExecContext {
+  runtimePath: string;
+  runtimeRoot: string;
+  pids: ExecPidWatcher;
+  timeoutMs: number;
+}
+
+/** One fs.watch on the directory the exec pid files are renamed into; wakes whoever waits for a name. */
+export class ExecPidWatcher {
+  readonly dir: string;
+  private watcher?: FSWatcher;
+  private readonly waiting = new Map<string, () => void>();
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** Create the directory and the watch (synchronous, before the first runc is spawned). */
+  ensure(): void {
+    if (this.watcher) return;
+    mkdirSync(this.dir, { recursive: true, mode: 0o711 });
+    this.watcher = watch(this.dir, (_event, name) => {
+      if (!name) return;
+      const wake = this.waiting.get(name.toString());
+      if (wake) wake();
+    });
+    // Pending execs hold the loop open through their runc child; the watch itself must not.
+    this.watcher.unref();
+    this.watcher.on('error', (err) => {
+      log.warn('exec pid watch failed', { dir: this.dir, err });
+      this.watcher?.close();
+      this.watcher = undefined;
+      for (const wake of this.waiting.values()) wake();
+    });
+  }
+
+  /** Call `wake` when `name` appears (or may have); returns the unsubscribe. */
+  on(name: string, wake: () => void): () => void {
+    this.waiting.set(name, wake);
+    return () => {
+      if (this.waiting.get(name) === wake) this.waiting.delete(name);
+    };
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'latin1').trim(), 10);
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** runc's JSON log lines escape nothing further; a logrus text line escapes quotes (`\"`). */
+function unquote(s: string): string {
+  return s.replace(/\\"/g, '"').replace(/\\n$/, '').trim();
+}
+
+export async function directExec(ctx: DirectExecContext, opts: RuntimeExecOptions): Promise<RuntimeExec> {
+  if (opts.process.terminal) throw new SystemError('direct exec: a TTY exec needs the monitor');
+  ctx.pids.ensure();
+  const processFile = join(ctx.pids.dir, `${opts.execId}.json`);
+  const pidName = `${opts.execId}.pid`;
+  const pidFile = join(ctx.pids.dir, pidName);
+  const logFile = join(ctx.pids.dir, `${opts.execId}.log`);
+  // Small files on berthd's own tmpfs: synchronous calls cost less than thread-pool round trips.
+  writeFileSync(processFile, JSON.stringify(opts.process));
+  const cleanup = (): void => {
+    for (const f of [processFile, pidFile, logFile]) {
+      try {
+        unlinkSync(f);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('exec file cleanup failed', { file: f, err });
+      }
+    }
+  };
+
+  const args = ['--root', ctx.runtimeRoot, '--log-format=json', `--log=${logFile}`, 'exec', '--process', processFile, '--pid-file', pidFile, opts.containerId];
+  const out = opts.attach ? 'pipe' : 'ignore';
+  // detached → own session: a signal to berthd's process group is not forwarded into the container.
+  const child = spawn(ctx.runtimePath, args, {
+    stdio: [opts.stdin && opts.attach ? 'pipe' : 'ignore', out, out],
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    detached: true,
+  });
+
+  // Output: both pipes into one queue in arrival order.
+  const queue = new Readable({ objectMode: true, read() {} });
+  const pipes = [child.stdout, child.stderr].filter((p) => p !== null);
+  const outputDone = Promise.all(
+    pipes.map((p, i) => {
+      const stream = i === 0 ? 'stdout' : 'stderr';
+      p.on('data', (data: Buffer) => queue.push({ stream, data } satisfies ExecOutputChunk));
+      return new Promise<void>((resolve) => p.once('close', () => resolve()));
+    }),
+  ).then(() => {
+    queue.push(null);
+  });
+
+  const exit = new Promise<{ code: number; error?: Error }>((resolve) => {
+    child.once('error', (err) => resolve({ code: -1, error: new SystemError(`${ctx.runtimePath}: ${err.message}`, { cause: err }) }));
+    child.once('exit', (code, signal) => resolve({ code: code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0) }));
+  });
+
+  // Started = the pid file is there; runc exiting first = the start failed.
+  const unwatch: Array<() => void> = [];
+  const started = await new Promise<number | Error>((resolve) => {
+    let settled = false;
+    const check = (): boolean => {
+      if (settled) return true;
+      const p = readPid(pidFile);
+      if (p === undefined) return false;
+      settled = true;
+      resolve(p);
+      return true;
+    };
+    unwatch.push(ctx.pids.on(pidName, check));
+    const timer = setTimeout(() => {
+      if (check()) return;
+      settled = true;
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // gone
+      }
+      resolve(new SystemError(`OCI runtime exec failed: no process within ${ctx.timeoutMs} ms: unknown`));
+    }, ctx.timeoutMs);
+    unwatch.push(() => clearTimeout(timer));
+    void exit.then(async ({ code, error }) => {
+      if (check()) return;
+      settled = true;
+      if (error) return resolve(error);
+      const text = await readFile(logFile, 'utf8').catch(() => '');
+      resolve(new SystemError(`OCI runtime exec failed: ${unquote(runtimeMessage(text) || `exit status ${code}`)}: unknown`));
+    });
+  });
+  for (const u of unwatch) u();
+  if (started instanceof Error) {
+    cleanup();
+    throw started;
+  }
+  const pid = started;
+
+  let finished = false;
+  const exited = (async (): Promise<number> => {
+    const { code } = await exit;
+    finished = true;
+    await outputDone;
+    return code;
+  })();
+  void exited.finally(cleanup);
+  const stdin = child.stdin ?? undefined;
+  stdin?.on('error', () => undefined);
+  return {
+    pid,
+    output: queue,
+    stdin,
+    exited,
+    resize: async () => undefined, // no terminal
+    kill: (signal) => {
+      if (finished) return; // runc has reaped it: the pid may belong to another process by now
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // exited meanwhile
+      }
+    },
+  };
+}
