@@ -1,6 +1,6 @@
 // Spawning a long-lived monitor (conmon) that must outlive berthd: own session, stdio on /dev/null,
 // and extra pipe fds (3, 4, …) for the sync/start handshake.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { SystemError } from '../lib/errors.ts';
@@ -60,4 +60,21 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+export interface SupervisedSpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A stdin pipe for the child; /dev/null otherwise. */
+  stdin?: boolean;
+  /** stdout/stderr as pipes; /dev/null otherwise. */
+  output?: boolean;
+}
+
+/**
+ * A child berthd supervises itself (e.g. `runc exec` of a non-TTY exec): stdio as pipes or
+ * /dev/null, its own session (setsid), so a signal to berthd's process group is not forwarded to it.
+ */
+export function spawnSupervised(cmd: string, args: readonly string[], opts: SupervisedSpawnOptions = {}): ChildProcess {
+  const out = opts.output ? 'pipe' : 'ignore';
+  return spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', out, out], env: opts.env, detached: true });
 }

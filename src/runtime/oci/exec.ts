@@ -13,7 +13,6 @@
 // Files: <pidDir>/<execId>.json (the process spec), .pid and .log; they go when runc exits. A berthd restart forgets exec instances; runc and the process keep running (their pipes to
 // berthd are gone: a write to stdout/stderr then fails with EPIPE), and the files are removed at
 // the next start (cleanupOrphans).
-import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { mkdirSync, readFileSync, unlinkSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -22,6 +21,7 @@ import { Readable } from 'node:stream';
 import type { ExecOutputChunk, RuntimeExec, RuntimeExecOptions } from '../types.ts';
 import { SystemError } from '../../lib/errors.ts';
 import { log } from '../../lib/logger.ts';
+import { spawnSupervised } from '../../os/spawn.ts';
 import { runtimeMessage } from './runc.ts';
 
 export interface DirectExecContext {
@@ -108,12 +108,10 @@ export async function directExec(ctx: DirectExecContext, opts: RuntimeExecOption
   };
 
   const args = ['--root', ctx.runtimeRoot, '--log-format=json', `--log=${logFile}`, 'exec', '--process', processFile, '--pid-file', pidFile, opts.containerId];
-  const out = opts.attach ? 'pipe' : 'ignore';
-  // detached → own session: a signal to berthd's process group is not forwarded into the container.
-  const child = spawn(ctx.runtimePath, args, {
-    stdio: [opts.stdin && opts.attach ? 'pipe' : 'ignore', out, out],
+  const child = spawnSupervised(ctx.runtimePath, args, {
+    stdin: opts.stdin && opts.attach,
+    output: opts.attach,
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    detached: true,
   });
 
   // Output: both pipes into one queue in arrival order.
