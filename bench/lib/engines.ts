@@ -127,7 +127,7 @@ export async function startBerthd(busyboxTar: string, extraArgs: readonly string
   const data = join(dir, 'data');
   const exec = join(dir, 'run');
   const socket = join(exec, 'berth.sock');
-  const cg = cgroupName('berth-bench');
+  const cg = cgroupName(`berth-bench-${randomBytes(3).toString('hex')}`);
   const logFile = join(dir, 'berthd.log');
   mkdirSync(join(dir, 'docker-config'));
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, BERTH_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config'), DOCKER_CLI_HINTS: 'false' };

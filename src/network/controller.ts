@@ -482,8 +482,10 @@ export class NetworkController {
       host.push(...ops.host);
       netns.push(...ops.netns);
     }
-    await this.host.ipBatch(host);
-    await this.host.ipBatch(netns, { netnsPid: pid });
+    // The netns batch's process (nsenter → ip) starts while the host batch makes its interfaces.
+    const hostDone = this.host.ipBatch(host);
+    hostDone.catch(() => undefined);
+    await this.host.ipBatch(netns, { netnsPid: pid, after: hostDone });
     this.store.tx(() => eps.forEach((ep) => this.store.putEndpoint({ ...ep, state: { ...ep.state!, pid } })));
     if (eps.some((e) => e.state!.ports.length)) await this.applyNft();
   }

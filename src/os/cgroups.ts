@@ -76,9 +76,20 @@ async function rmdirTree(dir: string): Promise<void> {
 /** Remove the container's cgroups in every hierarchy (cleanup of half-made or leaked containers). */
 export async function removeCgroup(cgroupsPath: string): Promise<void> {
   const errors: string[] = [];
-  for (const dir of await cgroupPaths(cgroupsPath)) {
-    await rmdirTree(dir).catch((e: Error) => errors.push(e.message));
-  }
+  await Promise.all((await cgroupPaths(cgroupsPath)).map((dir) => rmdirTree(dir).catch((e: Error) => void errors.push(e.message))));
+  if (errors.length) throw new SystemError(errors.join('; '));
+}
+
+/**
+ * Remove the given cgroup directories (absolute paths, each inside a mounted cgroup hierarchy),
+ * in parallel, deepest first within each. Refuses paths outside the hierarchies.
+ */
+export async function removeCgroupDirs(dirs: readonly string[]): Promise<void> {
+  const mounts = (await hierarchies()).map((h) => h.mountPoint + '/');
+  const bad = dirs.find((d) => d.split('/').includes('..') || !mounts.some((m) => d.startsWith(m) && d.length > m.length));
+  if (bad !== undefined) throw new SystemError(`not a cgroup directory: ${JSON.stringify(bad)}`);
+  const errors: string[] = [];
+  await Promise.all(dirs.map((d) => rmdirTree(d).catch((e: Error) => void errors.push(e.message))));
   if (errors.length) throw new SystemError(errors.join('; '));
 }
 

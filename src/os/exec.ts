@@ -3,8 +3,11 @@ import { spawn } from 'node:child_process';
 import { SystemError } from '../lib/errors.ts';
 
 export interface RunOptions {
-  /** Bytes written to the command's stdin (stdin is /dev/null otherwise). */
-  input?: string | Uint8Array;
+  /**
+   * Bytes written to the command's stdin (stdin is /dev/null otherwise). A promise lets the
+   * process start while its input is still being decided; a rejected one gives it empty input.
+   */
+  input?: string | Uint8Array | Promise<string | Uint8Array>;
   /** Kill the command (SIGKILL) after this long and fail. */
   timeoutMs?: number;
   /** Resolve with the result instead of throwing when the command exits non-zero. */
@@ -61,7 +64,9 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     if (opts.input !== undefined) {
       // EPIPE from a command that does not read its input is not our failure; its exit code tells.
       child.stdin!.on('error', () => {});
-      child.stdin!.end(opts.input);
+      const input = opts.input;
+      if (input instanceof Promise) input.then((b) => child.stdin!.end(b), () => child.stdin!.end());
+      else child.stdin!.end(input);
     }
   });
 }

@@ -16,6 +16,7 @@ import type { HostConfig } from '../../src/types/docker.ts';
 import { realHost } from '../../src/os/host.ts';
 import { isKind } from '../../src/lib/errors.ts';
 import { cgroupPaths } from '../../src/os/cgroups.ts';
+import { deleteStoppedContainer } from '../../src/runtime/oci/stopped-delete.ts';
 import { nofileHardLimit, swapLimitSupported } from '../../src/os/limits.ts';
 
 const RUNC = '/usr/bin/runc';
@@ -136,6 +137,16 @@ function conmonPids(execRoot: string): number[] {
   return out;
 }
 
+/** Alive and not a zombie. */
+function isLive(pid: number): boolean {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !/^[ZX]$/.test(st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+}
+
 function readdirSyncSafe(d: string): string[] {
   try {
     return readdirSync(d);
@@ -144,7 +155,8 @@ function readdirSyncSafe(d: string): string[] {
   }
 }
 
-export function runtimeConformance(name: string, makeRuntime: (execRoot: string) => ContainerRuntime): void {
+export function runtimeConformance(name: string, makeRuntime: (execRoot: string) => ContainerRuntime, opts: { inProcessDelete?: boolean } = {}): void {
+  const inProcessDelete = opts.inProcessDelete ?? false;
   describe(`ContainerRuntime conformance: ${name}`, { skip: !canRun && 'needs root, runc, conmon, busybox' }, () => {
     const ctx = {} as Ctx;
 
@@ -368,6 +380,46 @@ export function runtimeConformance(name: string, makeRuntime: (execRoot: string)
       }
     });
 
+    test('delete of an exited container removes its runtime state and its cgroups in every hierarchy', async () => {
+      const o = { args: ['true'] };
+      const c = await prepare(ctx, o);
+      try {
+        const exited = exitOf(ctx, c.id);
+        await create(ctx, c, o);
+        await ctx.runtime.start(c.id);
+        assert.equal(await exited, 0);
+        assert.ok((await cgroupPaths(c.cgroupsPath)).some((d) => existsSync(d)), 'the cgroups exist before delete');
+        if (inProcessDelete) assert.equal(await deleteStoppedContainer(join(ctx.base, 'run', 'runc', c.id)), true, 'deleted without the runtime CLI');
+        await ctx.runtime.delete(c.id, true);
+        assert.equal(await ctx.runtime.state(c.id), undefined);
+        assert.equal(existsSync(join(ctx.base, 'run', 'runc', c.id)), false, 'runtime state directory left');
+        for (const d of await cgroupPaths(c.cgroupsPath)) assert.equal(existsSync(d), false, `${d} left behind`);
+      } finally {
+        await destroy(ctx, c);
+      }
+    });
+
+    test('delete of an exited container that shares the host PID namespace kills what it left in its cgroup', async () => {
+      const o = { args: ['sh', '-c', 'sleep 300 & echo $! > /tmp/bg; exit 0'], hostConfig: { PidMode: 'host' } };
+      const c = await prepare(ctx, o);
+      try {
+        const exited = exitOf(ctx, c.id);
+        await create(ctx, c, o);
+        await ctx.runtime.start(c.id);
+        assert.equal(await exited, 0);
+        const bg = Number((await readFile(join(c.rootfs, 'tmp/bg'), 'utf8')).trim());
+        assert.ok(bg > 1 && existsSync(`/proc/${bg}`), 'the background process outlives the init');
+        // Not a case for the in-process delete: the runtime CLI kills the leftovers.
+        if (inProcessDelete) assert.equal(await deleteStoppedContainer(join(ctx.base, 'run', 'runc', c.id)), false);
+        await ctx.runtime.delete(c.id, true);
+        for (let i = 0; i < 100 && isLive(bg); i++) await sleep(20);
+        assert.equal(isLive(bg), false, 'the leftover process was killed');
+        for (const d of await cgroupPaths(c.cgroupsPath)) assert.equal(existsSync(d), false, `${d} left behind`);
+      } finally {
+        await destroy(ctx, c);
+      }
+    });
+
     test('timing: create + start + exit of `true`', async () => {
       const samples: Array<[number, number, number]> = [];
       for (let i = 0; i < 5; i++) {
@@ -392,5 +444,5 @@ export function runtimeConformance(name: string, makeRuntime: (execRoot: string)
   });
 }
 
-runtimeConformance('conmon+runc', (execRoot) => new ConmonRuntime({ runtimePath: RUNC, conmonPath: CONMON, execRoot }));
+runtimeConformance('conmon+runc', (execRoot) => new ConmonRuntime({ runtimePath: RUNC, conmonPath: CONMON, execRoot }), { inProcessDelete: true });
 runtimeConformance('conmon+runc (runc start)', (execRoot) => new ConmonRuntime({ runtimePath: RUNC, conmonPath: CONMON, execRoot, fifoStart: false }));

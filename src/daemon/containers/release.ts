@@ -27,6 +27,6 @@ export async function releaseRuntime(deps: ContainerDeps, rec: ContainerRecord):
   ]);
   // Volumes after the rootfs: a driver's unmount must not pull a mount from under a live rootfs.
   await deps.volumes?.release(rec.id).catch((e: unknown) => log.warn('volume release failed', { id: rec.id, error: e }));
-  await rm(paths.bundleDir, { recursive: true, force: true });
-  await deps.host.removeCgroup(paths.cgroupsPath).catch(() => undefined);
+  // Independent: the bundle (its rootfs is unmounted now) and what is left of the cgroups.
+  await Promise.all([rm(paths.bundleDir, { recursive: true, force: true }), deps.host.removeCgroup(paths.cgroupsPath).catch(() => undefined)]);
 }

@@ -40,10 +40,13 @@ export async function destroy(deps: ContainerDeps, rec: ContainerRecord, opts: {
   rec.state = { ...rec.state, status: 'removing' };
   deps.repo.save(rec);
   await releaseRuntime(deps, rec);
-  await deps.snapshots.remove(rec.id).catch((err: unknown) => {
-    if ((err as { kind?: string }).kind !== 'NotFound') throw err;
-  });
-  await rm(containerPaths(deps, rec.id).dataDir, { recursive: true, force: true });
+  // Independent files: the container's layer and its data directory (logs, etc files).
+  await Promise.all([
+    deps.snapshots.remove(rec.id).catch((err: unknown) => {
+      if ((err as { kind?: string }).kind !== 'NotFound') throw err;
+    }),
+    rm(containerPaths(deps, rec.id).dataDir, { recursive: true, force: true }),
+  ]);
   // `rm -v` and AutoRemove also remove the container's anonymous volumes no one else uses.
   await deps.volumes?.remove(rec.id, { removeAnonymous: !!opts.removeVolumes });
   await forgetNetwork(deps, rec);

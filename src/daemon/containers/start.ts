@@ -1,6 +1,5 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../lib/atomic.ts';
 import { BerthError, Conflict, InvalidParameter, NotModified, errorMessage } from '../../lib/errors.ts';
 import { failpoint } from '../../lib/failpoint.ts';
 import { log } from '../../lib/logger.ts';
@@ -98,7 +97,9 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord, opt
       extraMounts,
       netnsPath: net.netnsPath,
     });
-    await writeFileAtomic(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
+    // A plain write: the bundle lives for one run and is regenerated at every start; a berthd that
+    // dies mid-write never gets to runc create, and after a power loss no container is running.
+    await writeFile(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
     mark('bundle');
     failpoint('container-start-before-runtime');
     const out = outputSettings(rec, paths);

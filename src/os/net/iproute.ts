@@ -13,8 +13,13 @@ export interface LinkInfo {
 
 /** Host operations of the data plane: iproute2 and nftables, plus sysctls. */
 export interface NetHost {
-  /** Run iproute2 commands in one `ip -batch` (in the netns of `netnsPid` if given). */
-  ipBatch(lines: readonly string[], opts?: { netnsPid?: number; force?: boolean }): Promise<void>;
+  /**
+   * Run iproute2 commands in one `ip -batch` (in the netns of `netnsPid` if given). `after`: the
+   * process starts at once but gets its commands only once `after` resolves (if it rejects, the
+   * batch runs nothing and this rejects with its error) — so a netns batch's process start
+   * overlaps the host batch it depends on.
+   */
+  ipBatch(lines: readonly string[], opts?: { netnsPid?: number; force?: boolean; after?: Promise<void> }): Promise<void>;
   links(): Promise<LinkInfo[]>;
   linkExists(name: string): boolean;
   /** The prefixes the host routes (to avoid when picking a subnet). */
@@ -129,21 +134,28 @@ class IpCoprocess {
 
 const coprocess = new IpCoprocess();
 
-async function ipOneShot(lines: readonly string[], opts: { netnsPid?: number; force?: boolean }): Promise<void> {
+async function ipOneShot(lines: readonly string[], opts: { netnsPid?: number; force?: boolean; after?: Promise<void> }): Promise<void> {
   const args = ['-batch', '-'];
   if (opts.force) args.unshift('-force');
+  const text = lines.join('\n') + '\n';
+  const input = opts.after ? opts.after.then(() => text) : text;
   // A container's netns is reached through its process (the netns lives and dies with it).
   const res = opts.netnsPid
-    ? await run(NSENTER, [`--net=/proc/${opts.netnsPid}/ns/net`, IP, ...args], { input: lines.join('\n') + '\n', allowFailure: true, timeoutMs: 20_000 })
-    : await run(IP, args, { input: lines.join('\n') + '\n', allowFailure: true, timeoutMs: 20_000 });
+    ? await run(NSENTER, [`--net=/proc/${opts.netnsPid}/ns/net`, IP, ...args], { input, allowFailure: true, timeoutMs: 20_000 })
+    : await run(IP, args, { input, allowFailure: true, timeoutMs: 20_000 });
+  if (opts.after) await opts.after;
   if (res.code !== 0 && !opts.force) {
     const msg = res.stderr.trim().split('\n').filter((l) => !/^Command failed/.test(l)).join('; ') || `exit status ${res.code}`;
     throw new SystemError(`ip: ${msg}`);
   }
 }
 
-async function ipBatch(lines: readonly string[], opts: { netnsPid?: number; force?: boolean } = {}): Promise<void> {
-  if (lines.length === 0) return;
+async function ipBatch(lines: readonly string[], opts: { netnsPid?: number; force?: boolean; after?: Promise<void> } = {}): Promise<void> {
+  if (lines.length === 0) return opts.after;
+  if (opts.after && !opts.netnsPid) {
+    await opts.after;
+    opts = { ...opts, after: undefined };
+  }
   // Making or deleting links by name goes through a fresh process, and the coprocess is dropped
   // after it: its cache must not map a reused name to a gone interface.
   const structural = lines.some((l) => /^link del |type bridge/.test(l));

@@ -245,7 +245,8 @@ export class ConmonRuntime implements ContainerRuntime {
     // exit file after we removed it.
     const mpid = await this.monitorPid(id);
     if (mpid) {
-      for (let i = 0; i < 200 && pidAlive(mpid); i++) await sleep(10);
+      // conmon exits right after writing the exit file: poll finely first, then every 10 ms (~2 s).
+      for (let i = 0; i < 220 && pidAlive(mpid); i++) await sleep(i < 20 ? 1 : 10);
       if (pidAlive(mpid)) {
         log.warn('conmon still alive after delete; killing it', { id, pid: mpid });
         try {
