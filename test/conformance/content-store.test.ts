@@ -75,6 +75,33 @@ export function contentStoreSuite(name: string, make: () => ContentFixture): voi
       assert.deepEqual(await store.list(), []);
     }));
 
+    test('openWriter: published only by commit, after its digest matched', withStore(async ({ store, ingestFiles }) => {
+      const parts = Array.from({ length: 40 }, (_, i) => Buffer.alloc(50_000 + i, i));
+      const whole = Buffer.concat(parts);
+      const w = await store.openWriter({ expected: sha256(whole), mediaType: 'application/octet-stream' });
+      for (const p of parts) {
+        const wait = w.write(p);
+        if (wait) await wait;
+      }
+      assert.equal(w.size, whole.length);
+      assert.equal(await store.has(sha256(whole)), false, 'not visible before commit');
+      assert.equal(await w.digest(), sha256(whole));
+      assert.deepEqual(await w.commit(), { digest: sha256(whole), size: whole.length });
+      await w.abort(); // harmless after a commit
+      assert.deepEqual(await store.readBytes(sha256(whole)), whole);
+      assert.deepEqual(ingestFiles(), []);
+
+      const bad = await store.openWriter({ expected: sha256('other') });
+      bad.write(Buffer.from('payload'));
+      await assert.rejects(bad.commit(), { kind: 'InvalidParameter', message: /digest mismatch/ });
+      assert.equal(await store.has(sha256('payload')), false);
+      const dropped = await store.openWriter();
+      dropped.write(Buffer.from('half'));
+      await dropped.abort();
+      assert.deepEqual(ingestFiles(), []);
+      assert.deepEqual((await store.list()).map((b) => b.digest), [sha256(whole)]);
+    }));
+
     test('range reads', withStore(async ({ store }) => {
       const d = await store.writeBytes(Buffer.from('0123456789'));
       assert.equal((await collect(store.readStream(d, { start: 2, end: 5 }))).toString(), '2345');

@@ -107,6 +107,23 @@ export function snapshotterSuite(name: string, make: () => SnapshotterFixture): 
       await assert.rejects(s.commit('c', 'k'), { kind: 'Conflict' });
     }));
 
+    test('commit on another parent: overlay layers are independent, vfs trees are not', withSnapshotter(async ({ snapshotter: s }) => {
+      await s.prepare('base-active');
+      await s.commit('base', 'base-active');
+      await s.prepare('early'); // unpacked before its parent was committed
+      await s.prepare('other-active');
+      await assert.rejects(s.commit('l2', 'early', { parent: 'other-active' }), { kind: 'InvalidParameter' });
+      await assert.rejects(s.commit('l2', 'early', { parent: 'nope' }), s.layout === 'copy' ? { kind: 'InvalidParameter' } : { kind: 'NotFound' });
+      if (s.layout === 'copy') {
+        await assert.rejects(s.commit('l2', 'early', { parent: 'base' }), { kind: 'InvalidParameter' });
+        return;
+      }
+      await s.commit('l2', 'early', { parent: 'base' });
+      assert.equal((await s.stat('l2'))?.parent, 'base');
+      assert.equal((await s.stat('l2'))?.kind, 'committed');
+      await assert.rejects(s.remove('base'), { kind: 'Conflict' });
+    }));
+
     test('remove refuses a parent with children, then works top-down', withSnapshotter(async ({ snapshotter: s, root }) => {
       await s.prepare('a');
       await s.commit('l1', 'a');

@@ -19,7 +19,7 @@ export function status(id: string | undefined, text: string): JSONMessage {
   return id === undefined ? { status: text } : { status: text, progressDetail: {}, id };
 }
 
-/** A byte counter that emits `status` messages with progressDetail at most every 100 ms / 1%. */
+/** A byte counter that emits `status` messages with progressDetail at most every 100 ms (and at the end). */
 export class ProgressCounter {
   private current = 0;
   private last = 0;
@@ -44,8 +44,10 @@ export class ProgressCounter {
     this.maybeEmit();
   }
   private maybeEmit(): void {
+    // dockerd's progress reader: at most one update per 100 ms, plus the last one
+    if (this.current !== this.total && this.current === this.last) return;
     const now = Date.now();
-    if (this.current - this.last < this.total / 100 && now - this.lastTime < 100 && this.current !== this.total) return;
+    if (now - this.lastTime < 100 && this.current !== this.total) return;
     this.last = this.current;
     this.lastTime = now;
     this.sink({ status: this.text, progressDetail: { current: this.current, total: this.total }, progress: progressBar(this.current, this.total), id: this.id });

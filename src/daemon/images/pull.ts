@@ -1,8 +1,10 @@
 // `POST /images/create?fromImage=`: resolve a reference on its registry (index → host platform),
-// then download missing layers (3 at a time, each verified against its digest before it is
-// committed to the content store), unpack them in order (each verified against its diff ID), and
-// record the image. Docker's JSON progress is written to the sink. An interrupted download is
-// retried from where it stopped (Range); a failed pull leaves no partial blob or snapshot.
+// then fetch the missing layers (3 at a time) and record the image. On overlay each layer is
+// unpacked while it downloads (pull-layers.ts); on vfs, whose layers build on the tree below,
+// downloads run ahead and unpacking follows in layer order. Either way a blob is committed to the
+// content store only after its digest matched, and a snapshot only after its diff ID matched and
+// its files are durable. Docker's JSON progress is written to the sink. An interrupted download
+// is retried from where it stopped (Range); a failed pull leaves no partial blob or snapshot.
 import { createHash } from 'node:crypto';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +21,7 @@ import { unpackLayer } from '../../store/images/unpack.ts';
 import type { Descriptor, ImageConfig, Platform } from '../../types/oci.ts';
 import type { ImageServiceDeps } from './deps.ts';
 import { mapLimit, ProgressCounter, status, type ProgressSink } from './progress.ts';
+import { blobBytes, fetchAndUnpack, type LayerContext } from './pull-layers.ts';
 import { nameOf, remoteRef, type RemoteRef } from './registry-ref.ts';
 
 export interface PullParams {
@@ -40,7 +43,6 @@ export interface PullPlan {
 }
 
 const CONCURRENT_DOWNLOADS = 3;
-const DOWNLOAD_ATTEMPTS = 4;
 
 /** Turn a registry failure into dockerd's words (and status) for this reference. */
 function pullError(err: unknown, r: RemoteRef): Error {
@@ -79,13 +81,6 @@ function counting(onBytes: (n: number) => void): Transform {
     },
   });
 }
-
-function retryable(err: unknown): boolean {
-  if (err instanceof BerthError) return err.kind === 'Unavailable';
-  return true; // socket resets and truncated bodies surface as plain errors
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Pick the manifest for `platform` from an index. */
 function selectPlatform(index: AnyManifest, platform: Platform, display: string): Descriptor {
@@ -212,79 +207,14 @@ async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink,
   const present = await Promise.all(layers.map(async (l, i) => (await content.has(l.digest)) && !!(await snapshots.stat(chains[i]))));
   for (let i = 0; i < layers.length; i++) sink(status(ids[i], present[i] ? 'Already exists' : 'Pulling fs layer'));
 
-  // Downloads run ahead (3 at a time); unpacking follows in layer order.
   const abort = new AbortController();
   const onCancel = (): void => abort.abort();
   cancel?.addEventListener('abort', onCancel);
-  const downloaded = new Set<string>();
-  const downloads = layers.map((l, i) => ({ layer: l, index: i }));
-  const pending = downloads.filter((d) => !present[d.index]);
-  const done = new Map<number, { resolve: () => void; reject: (e: unknown) => void; promise: Promise<void> }>();
-  for (const d of downloads) {
-    let resolve!: () => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    promise.catch(() => undefined);
-    done.set(d.index, { resolve, reject, promise });
-  }
-  for (const d of downloads) if (present[d.index]) done.get(d.index)!.resolve();
+  const pending = layers.map((layer, index) => ({ layer, index })).filter((d) => !present[d.index]);
   for (let i = CONCURRENT_DOWNLOADS; i < pending.length; i++) sink(status(ids[pending[i].index], 'Waiting'));
-
-  const downloading = mapLimit(pending, CONCURRENT_DOWNLOADS, async (d) => {
-    try {
-      if (!(await content.has(d.layer.digest))) {
-        await download(deps, s, d.layer, ids[d.index], abort.signal, sink);
-        downloaded.add(d.layer.digest);
-      }
-      else sink(status(ids[d.index], 'Download complete'));
-      done.get(d.index)!.resolve();
-    } catch (err) {
-      done.get(d.index)!.reject(err);
-      abort.abort();
-      throw err;
-    }
-  });
-  downloading.catch(() => undefined);
-
   try {
-    for (let i = 0; i < layers.length; i++) {
-      await done.get(i)!.promise;
-      if (cancel?.aborted) throw new Unavailable('pull cancelled: the client went away');
-      if (present[i]) continue;
-      const layer = layers[i];
-      const total = layer.size;
-      const counter = new ProgressCounter(sink, ids[i], 'Extracting', total);
-      try {
-        if (await snapshots.stat(chains[i])) {
-          // unpacked before (from another blob of the same content): still prove this blob is that layer
-          await pipeline(decompressStream(content.readStream(layer.digest)), verifyDigest(diffIds[i], `layer ${ids[i]}`), new Writable({ write: (_c, _e, cb) => cb() }));
-        } else {
-          await unpackLayer({
-            snapshotter: snapshots,
-            parentDiffIds: diffIds.slice(0, i),
-            diffId: diffIds[i],
-            open: () => {
-              const raw = content.readStream(layer.digest).pipe(counting((n) => counter.add(n)));
-              return decompressStream(raw).pipe(verifyDigest(diffIds[i], `layer ${ids[i]}`));
-            },
-          });
-        }
-      } catch (err) {
-        // a blob that is not the layer its config names is useless: do not keep it
-        if (isKind(err, 'InvalidParameter') && downloaded.has(layer.digest)) await content.delete(layer.digest).catch(() => undefined);
-        throw err;
-      }
-      sink(status(ids[i], 'Pull complete'));
-    }
-    await downloading;
-  } catch (err) {
-    abort.abort();
-    // let every download finish failing (their ingest files are removed) before reporting
-    await downloading.catch(() => undefined);
-    throw err;
+    if (snapshots.layout === 'copy') await downloadThenUnpack(deps, s, { layers, ids, diffIds, chains, present, pending }, sink, abort.signal, cancel);
+    else await streamLayers(deps, s, { layers, ids, diffIds, chains, present, pending }, sink, abort);
   } finally {
     cancel?.removeEventListener('abort', onCancel);
   }
@@ -316,36 +246,167 @@ async function runPull(deps: ImageServiceDeps, s: PullState, sink: ProgressSink,
   return configDigest;
 }
 
+interface LayerPlan {
+  layers: Descriptor[];
+  ids: string[];
+  diffIds: string[];
+  chains: string[];
+  present: boolean[];
+  pending: Array<{ layer: Descriptor; index: number }>;
+}
+
+/**
+ * Layers that are independent directories (overlay): up to 3 at a time, each downloaded once and
+ * unpacked while it downloads; committed bottom-up as they finish.
+ */
+async function streamLayers(deps: ImageServiceDeps, s: PullState, p: LayerPlan, sink: ProgressSink, abort: AbortController): Promise<void> {
+  const committed = p.layers.map((_, i) => (p.present[i] ? { promise: Promise.resolve(), resolve: (): void => undefined, reject: (_e: unknown): void => undefined } : deferred()));
+  const ctx: LayerContext = { session: s.session, repo: s.r.repo, sink, signal: abort.signal };
+  // A slot is held while a layer's bytes come in; making it durable and committing it is not.
+  const slots = new Slots(CONCURRENT_DOWNLOADS);
+  const results = await Promise.allSettled(
+    p.pending.map(async ({ layer, index: i }) => {
+      await slots.acquire();
+      let held = true;
+      const release = (): void => {
+        if (held) slots.release();
+        held = false;
+      };
+      try {
+        if (abort.signal.aborted) throw new Unavailable('pull aborted');
+        await fetchAndUnpack(
+          deps,
+          ctx,
+          {
+            layer,
+            id: p.ids[i],
+            diffId: p.diffIds[i],
+            chain: p.chains[i],
+            parentChain: i > 0 ? p.chains[i - 1] : undefined,
+            below: i > 0 ? committed[i - 1].promise : Promise.resolve(),
+          },
+          release,
+        );
+        committed[i].resolve();
+      } catch (err) {
+        committed[i].reject(err);
+        abort.abort(); // the other layers stop too (their ingests and snapshots are removed)
+        throw err;
+      } finally {
+        release();
+      }
+    }),
+  );
+  // the first failure in layer order is the one to report (later ones mostly follow from it)
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+}
+
+/** A counting semaphore, granted in request order. */
+class Slots {
+  private free: number;
+  private readonly queue: Array<() => void> = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.queue.push(resolve));
+  }
+  release(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/**
+ * Layers that build on the tree below them (vfs): downloads run ahead (3 at a time) into the
+ * content store; unpacking follows in layer order from the stored blobs.
+ */
+async function downloadThenUnpack(deps: ImageServiceDeps, s: PullState, p: LayerPlan, sink: ProgressSink, signal: AbortSignal, cancel: AbortSignal | undefined): Promise<void> {
+  const { content, snapshots } = deps;
+  const { layers, ids, diffIds, chains, present, pending } = p;
+  const abort = new AbortController();
+  const onAbort = (): void => abort.abort();
+  signal.addEventListener('abort', onAbort);
+  const downloaded = new Set<string>();
+  const done = layers.map((_, i) => (present[i] ? { promise: Promise.resolve(), resolve: (): void => undefined, reject: (_e: unknown): void => undefined } : deferred()));
+
+  const downloading = mapLimit(pending, CONCURRENT_DOWNLOADS, async (d) => {
+    try {
+      if (!(await content.has(d.layer.digest))) {
+        await download(deps, s, d.layer, ids[d.index], abort.signal, sink);
+        downloaded.add(d.layer.digest);
+      }
+      else sink(status(ids[d.index], 'Download complete'));
+      done[d.index].resolve();
+    } catch (err) {
+      done[d.index].reject(err);
+      abort.abort();
+      throw err;
+    }
+  });
+  downloading.catch(() => undefined);
+
+  try {
+    for (let i = 0; i < layers.length; i++) {
+      await done[i].promise;
+      if (cancel?.aborted) throw new Unavailable('pull cancelled: the client went away');
+      if (present[i]) continue;
+      const layer = layers[i];
+      const counter = new ProgressCounter(sink, ids[i], 'Extracting', layer.size);
+      try {
+        if (await snapshots.stat(chains[i])) {
+          // unpacked before (from another blob of the same content): still prove this blob is that layer
+          await pipeline(decompressStream(content.readStream(layer.digest)), verifyDigest(diffIds[i], `layer ${ids[i]}`), new Writable({ write: (_c, _e, cb) => cb() }));
+        } else {
+          await unpackLayer({
+            snapshotter: snapshots,
+            parentDiffIds: diffIds.slice(0, i),
+            diffId: diffIds[i],
+            open: () => {
+              const raw = content.readStream(layer.digest).pipe(counting((n) => counter.add(n)));
+              return decompressStream(raw).pipe(verifyDigest(diffIds[i], `layer ${ids[i]}`));
+            },
+            durable: true,
+          });
+        }
+      } catch (err) {
+        // a blob that is not the layer its config names is useless: do not keep it
+        if (isKind(err, 'InvalidParameter') && downloaded.has(layer.digest)) await content.delete(layer.digest).catch(() => undefined);
+        throw err;
+      }
+      sink(status(ids[i], 'Pull complete'));
+    }
+    await downloading;
+  } catch (err) {
+    abort.abort();
+    // let every download finish failing (their ingest files are removed) before reporting
+    await downloading.catch(() => undefined);
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /** Download one layer into the content store, resuming with Range after a broken connection. */
 async function download(deps: ImageServiceDeps, s: PullState, layer: Descriptor, id: string, signal: AbortSignal, sink: ProgressSink): Promise<void> {
   const counter = new ProgressCounter(sink, id, 'Downloading', layer.size);
-  let received = 0;
-  const { session, r } = s;
-  async function* bytes(): AsyncGenerator<Buffer> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { body } = await session.getBlob(r.repo, layer.digest, received, signal);
-        try {
-          for await (const chunk of body as AsyncIterable<Buffer>) {
-            if (signal.aborted) throw new Error('pull aborted');
-            received += chunk.length;
-            if (received > layer.size) throw new InvalidParameter(`layer ${layer.digest}: registry sent more than ${layer.size} bytes`);
-            counter.set(received);
-            yield chunk;
-            failpoint('pull-layer-downloading');
-          }
-        } finally {
-          body.destroy();
-        }
-        return;
-      } catch (err) {
-        if (signal.aborted || attempt >= DOWNLOAD_ATTEMPTS || !retryable(err) || isKind(err, 'InvalidParameter')) throw err;
-        log.debug('layer download interrupted; resuming', { digest: layer.digest, received, error: errorMessage(err) });
-        await sleep(250 * 2 ** (attempt - 1));
-      }
-    }
-  }
-  await deps.content.writeStream(Readable.from(bytes()), { expected: layer.digest, mediaType: layer.mediaType });
+  await deps.content.writeStream(Readable.from(blobBytes(s.session, s.r.repo, layer, signal, (n) => counter.set(n))), { expected: layer.digest, mediaType: layer.mediaType });
   sink(status(id, 'Verifying Checksum'));
   sink(status(id, 'Download complete'));
 }

@@ -1,13 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, rmSync, type Stats } from 'node:fs';
-import { open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestHex, isDigest } from '../../lib/digest.ts';
 import { fsyncDir } from '../../lib/atomic.ts';
+import { BatchedFileWriter } from '../../lib/batchwriter.ts';
 import { InvalidParameter, NotFound } from '../../lib/errors.ts';
 import type { MetaDb } from '../meta/db.ts';
-import type { BlobInfo, ContentStore } from './store.ts';
+import type { BlobInfo, ContentStore, ContentWriter } from './store.ts';
 
 export interface LocalContentStoreOptions {
   /** `<dataRoot>/content`. */
@@ -93,26 +94,30 @@ export class LocalContentStore implements ContentStore {
     return digest;
   }
 
-  async writeStream(src: Readable, opts: { expected?: string; mediaType?: string } = {}): Promise<{ digest: string; size: number }> {
+  async openWriter(opts: { expected?: string; mediaType?: string } = {}): Promise<ContentWriter> {
     if (opts.expected !== undefined && !isDigest(opts.expected)) throw new InvalidParameter(`invalid digest: ${opts.expected}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    let digest = '';
-    await this.commitIngest(async (fh) => {
-      for await (const chunk of src as AsyncIterable<Buffer | string>) {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        hash.update(buf);
-        size += buf.length;
-        await fh.write(buf);
-      }
-      digest = 'sha256:' + hash.digest('hex');
-      if (opts.expected !== undefined && opts.expected !== digest) {
-        throw new InvalidParameter(`digest mismatch: expected ${opts.expected}, got ${digest}`);
-      }
-      return digest;
+    const tmp = join(this.ingestDir, randomBytes(8).toString('hex'));
+    const fh = await open(tmp, 'wx', 0o644);
+    return new LocalWriter(fh, tmp, opts, {
+      publish: async (digest) => {
+        await rename(tmp, this.blobPath(digest));
+        await fsyncDir(this.blobDir);
+      },
+      record: (digest, size) => this.record(digest, size, opts.mediaType),
     });
-    this.record(digest, size, opts.mediaType);
-    return { digest, size };
+  }
+
+  async writeStream(src: Readable, opts: { expected?: string; mediaType?: string } = {}): Promise<{ digest: string; size: number }> {
+    const w = await this.openWriter(opts);
+    try {
+      for await (const chunk of src as AsyncIterable<Buffer | string>) {
+        const wait = w.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        if (wait) await wait;
+      }
+      return await w.commit();
+    } finally {
+      await w.abort();
+    }
   }
 
   /**
@@ -170,5 +175,74 @@ export class LocalContentStore implements ContentStore {
       if (info) out.push(info);
     }
     return out;
+  }
+}
+
+/** One ingest file: hashed as it is written, published under its digest by `commit`. */
+class LocalWriter implements ContentWriter {
+  private readonly hash: Hash = createHash('sha256');
+  private readonly out: BatchedFileWriter;
+  private fh: FileHandle | undefined;
+  private sum: string | undefined;
+  private done = false;
+  private readonly tmp: string;
+  private readonly opts: { expected?: string };
+  private readonly store: { publish(digest: string): Promise<void>; record(digest: string, size: number): void };
+  constructor(fh: FileHandle, tmp: string, opts: { expected?: string }, store: LocalWriter['store']) {
+    this.tmp = tmp;
+    this.opts = opts;
+    this.store = store;
+    this.fh = fh;
+    this.out = new BatchedFileWriter(fh, { syncEveryBytes: 8 << 20 });
+  }
+
+  get size(): number {
+    return this.out.written;
+  }
+
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (this.sum !== undefined) throw new Error('content writer: write after digest()');
+    this.hash.update(chunk);
+    return this.out.write(chunk);
+  }
+
+  digest(): string {
+    this.sum ??= 'sha256:' + this.hash.digest('hex');
+    return this.sum;
+  }
+
+  async commit(): Promise<{ digest: string; size: number }> {
+    if (this.done || !this.fh) throw new Error('content writer: already finished');
+    try {
+      const digest = this.digest();
+      if (this.opts.expected !== undefined && this.opts.expected !== digest) {
+        throw new InvalidParameter(`digest mismatch: expected ${this.opts.expected}, got ${digest}`);
+      }
+      await this.out.flush();
+      await this.fh.sync();
+      const fh = this.fh;
+      this.fh = undefined;
+      await fh.close();
+      await this.store.publish(digest);
+      this.done = true;
+      this.store.record(digest, this.size);
+      return { digest, size: this.size };
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.fh) {
+      const fh = this.fh;
+      this.fh = undefined;
+      await this.out.flush().catch(() => undefined); // no write may land after the unlink
+      await fh.close().catch(() => undefined);
+    }
+    if (!this.done) {
+      this.done = true;
+      await rm(this.tmp, { force: true });
+    }
   }
 }

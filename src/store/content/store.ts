@@ -7,6 +7,23 @@ export interface BlobInfo {
   created: number;
 }
 
+/** A blob being written (ContentStore.openWriter). */
+export interface ContentWriter {
+  /** Append bytes (kept by reference until written); a returned promise means "wait before writing more". */
+  write(chunk: Buffer): Promise<void> | undefined;
+  /** Bytes written so far. */
+  readonly size: number;
+  /** sha256 of everything written; ends the writing (call after the last write). */
+  digest(): string;
+  /**
+   * Verify the digest against `expected` (InvalidParameter on a mismatch, and the ingest is
+   * gone), fsync, and publish the blob under its digest.
+   */
+  commit(): Promise<{ digest: string; size: number }>;
+  /** Drop the ingest file; harmless after a commit or a failed commit. */
+  abort(): Promise<void>;
+}
+
 /**
  * Content-addressed blob store (containerd's shape: Provider + Ingester + Manager).
  * Blobs live at blobs/sha256/<hex>; writes go to ingest/ first and are renamed into place only
@@ -21,6 +38,11 @@ export interface ContentStore {
   readBytes(digest: string): Promise<Buffer>;
   /** Write a whole blob; verifies `expected` when given; returns the digest. */
   writeBytes(data: Uint8Array, opts?: { expected?: string; mediaType?: string }): Promise<string>;
+  /**
+   * An ingest for a blob written piece by piece (a download fed to several consumers): nothing is
+   * visible under the digest until `commit` verified and fsynced it.
+   */
+  openWriter(opts?: { expected?: string; mediaType?: string }): Promise<ContentWriter>;
   /** Stream into the store; verifies `expected` when given. */
   writeStream(src: Readable, opts?: { expected?: string; mediaType?: string }): Promise<{ digest: string; size: number }>;
   delete(digest: string): Promise<void>;

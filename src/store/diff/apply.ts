@@ -1,13 +1,16 @@
+import { createHash, type Hash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip, createZstdDecompress } from 'node:zlib';
 import tar from 'tar-stream';
 import { InvalidParameter } from '../../lib/errors.ts';
 import { entryComponents, joinInside, resolveInScope, resolveParentInScope } from '../../lib/safepath.ts';
 import { run } from '../../os/exec.ts';
-import { decompressStream } from './compression.ts';
+import { BatchedFileWriter } from '../../lib/batchwriter.ts';
+import { detectCompression, type Compression } from './compression.ts';
 
 
 const WHITEOUT_PREFIX = '.wh.';
@@ -35,6 +38,195 @@ interface ApplyState {
   size: number;
   /** Directory times are set last: creating children would bump them again. */
   dirTimes: Array<{ path: string; mtime: Date }>;
+  /** Write large files back early (LayerSinkOptions.durable). */
+  durable: boolean;
+}
+
+export interface LayerSinkOptions extends ApplyOptions {
+  /**
+   * Compute the sha256 of the uncompressed tar (the diff ID): 'always' (the default), only when
+   * the input is compressed ('compressed': the caller hashes the input anyway, and for a plain tar
+   * that is the same digest), or 'never'.
+   */
+  diffId?: 'always' | 'compressed' | 'never';
+  /**
+   * The caller will make the files durable (syncfs) before using them: large files are written
+   * back as they are written (a background fdatasync every 8 MiB), so that sync has less to wait for.
+   */
+  durable?: boolean;
+}
+
+export interface LayerSinkResult {
+  compression: Compression;
+  /** `sha256:<hex>` of the uncompressed tar, when it was computed. */
+  diffId?: string;
+  /** Bytes of regular file content written (0 when only verifying). */
+  size: number;
+}
+
+/**
+ * A layer fed chunk by chunk (a download on its way to the content store): plain, gzip or zstd
+ * (recognised by its first bytes), unpacked into `dir` as it arrives, or, without `dir`, only
+ * decompressed and hashed.
+ */
+export interface LayerSink {
+  /** Feed bytes (kept by reference); a returned promise means "wait before writing more". */
+  write(chunk: Buffer): Promise<void> | undefined;
+  /** All bytes fed: resolves once every entry is applied (directory times last). */
+  end(): Promise<LayerSinkResult>;
+  /**
+   * Give up (the source failed): stops reading and waits until no file operation is in flight,
+   * so the caller can remove `dir`. `end` rejects afterwards.
+   */
+  destroy(err: Error): Promise<void>;
+}
+
+const NOOP = (): void => undefined;
+
+export function layerSink(dir: string | undefined, opts: LayerSinkOptions = {}): LayerSink {
+  return new Sink(dir, opts);
+}
+
+class Sink implements LayerSink {
+  private head: Buffer[] = [];
+  private headLen = 0;
+  private kind: Compression | undefined;
+  private hash: Hash | undefined;
+  /** Compressed input goes through a decompressor; plain input straight into the tar reader. */
+  private input: PassThrough | undefined;
+  private flow: Promise<void> | undefined;
+  private readonly extract: tar.Extract | undefined;
+  private readonly applying: Promise<void>;
+  private readonly state: ApplyState | undefined;
+  private failure: { err: Error } | undefined;
+  private readonly failed: Promise<never>;
+  private fail!: (err: Error) => void;
+
+  private readonly opts: LayerSinkOptions;
+
+  constructor(dir: string | undefined, opts: LayerSinkOptions) {
+    this.opts = opts;
+    this.failed = new Promise<never>((_, reject) => {
+      this.fail = (err) => {
+        if (this.failure) return;
+        this.failure = { err };
+        reject(err);
+      };
+    });
+    this.failed.catch(NOOP);
+    if (dir === undefined) {
+      this.applying = Promise.resolve();
+      return;
+    }
+    const extract = tar.extract();
+    this.extract = extract;
+    const state: ApplyState = { root: dir, whiteouts: opts.whiteouts ?? 'overlay', written: new Set(), size: 0, dirTimes: [], durable: opts.durable === true };
+    this.state = state;
+    this.applying = (async () => {
+      try {
+        for await (const entry of extract) {
+          // streamx's Readable iterates Buffers; its typings say `any`.
+          await applyEntry(state, entry.header as Header, entry as unknown as EntryBody);
+        }
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        this.fail(e);
+        extract.destroy(e);
+        throw e;
+      }
+      if (this.failure) throw this.failure.err;
+      // Deepest first, so setting a parent's time is not undone by touching a child.
+      for (const { path, mtime } of state.dirTimes.reverse()) await lutimes(path, mtime, mtime);
+    })();
+    this.applying.catch(NOOP);
+  }
+
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (this.failure) return Promise.reject(this.failure.err);
+    if (this.kind === undefined) {
+      // Gather at least 4 bytes to recognise the compression (a body may start with less).
+      this.head.push(chunk);
+      this.headLen += chunk.length;
+      if (this.headLen < 4) return undefined;
+      return this.start();
+    }
+    return this.feed(chunk);
+  }
+
+  private start(): Promise<void> | undefined {
+    const first = this.head.length === 1 ? this.head[0] : Buffer.concat(this.head);
+    this.head = [];
+    const kind = detectCompression(first);
+    this.kind = kind;
+    const hashing = this.opts.diffId ?? 'always';
+    if (kind === 'none') {
+      if (hashing === 'always') this.hash = createHash('sha256');
+    } else {
+      const hash = hashing === 'never' ? undefined : createHash('sha256');
+      this.hash = hash;
+      this.input = new PassThrough({ highWaterMark: 1 << 20 });
+      const out = this.extract ?? new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
+      const decompress = kind === 'gzip' ? createGunzip() : createZstdDecompress();
+      if (hash) {
+        const hasher = new Transform({
+          highWaterMark: 1 << 20,
+          transform(c: Buffer, _enc, cb) {
+            hash.update(c);
+            cb(null, c);
+          },
+        });
+        this.flow = pipeline(this.input, decompress, hasher, out);
+      } else {
+        this.flow = pipeline(this.input, decompress, out);
+      }
+      this.flow.catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
+    }
+    return first.length > 0 ? this.feed(first) : undefined;
+  }
+
+  private feed(buf: Buffer): Promise<void> | undefined {
+    if (this.input) return this.input.write(buf) ? undefined : this.drained(this.input);
+    this.hash?.update(buf);
+    if (this.extract && !this.extract.write(buf)) return this.drained(this.extract);
+    return undefined;
+  }
+
+  private drained(s: { once(ev: 'drain', fn: () => void): unknown }): Promise<void> {
+    return Promise.race([new Promise<void>((resolve) => s.once('drain', resolve)), this.failed]);
+  }
+
+  async end(): Promise<LayerSinkResult> {
+    try {
+      if (this.failure) throw this.failure.err;
+      if (this.kind === undefined) {
+        const wait = this.start();
+        if (wait) await wait;
+      }
+      if (this.input) {
+        this.input.end();
+        await Promise.race([this.flow, this.failed]);
+      } else {
+        (this.extract as Writable | undefined)?.end();
+      }
+      await Promise.race([this.applying, this.failed]);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      await this.destroy(e);
+      throw this.firstError() ?? e;
+    }
+    return { compression: this.kind ?? 'none', diffId: this.hash ? 'sha256:' + this.hash.digest('hex') : undefined, size: this.state?.size ?? 0 };
+  }
+
+  private firstError(): Error | undefined {
+    return this.failure?.err;
+  }
+
+  async destroy(err: Error): Promise<void> {
+    this.fail(err);
+    this.input?.destroy(err);
+    this.extract?.destroy(err);
+    await Promise.allSettled([this.flow, this.applying]);
+  }
 }
 
 /**
@@ -45,24 +237,19 @@ interface ApplyState {
  * bytes of regular file content written.
  */
 export async function applyLayer(src: Readable, dir: string, opts: ApplyOptions = {}): Promise<{ size: number }> {
-  const extract = tar.extract();
-  const feeding = pipeline(decompressStream(src), extract);
-  feeding.catch(() => undefined); // observed below; avoid an unhandled rejection meanwhile
-  const state: ApplyState = { root: dir, whiteouts: opts.whiteouts ?? 'overlay', written: new Set(), size: 0, dirTimes: [] };
+  const sink = layerSink(dir, { ...opts, diffId: 'never' });
   try {
-    for await (const entry of extract) {
-      // streamx's Readable iterates Buffers; its typings say `any`.
-      await applyEntry(state, entry.header as Header, entry as unknown as EntryBody);
+    for await (const chunk of src as AsyncIterable<Buffer | string>) {
+      const wait = sink.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      if (wait) await wait;
     }
-    await feeding;
   } catch (err) {
-    extract.destroy();
     src.destroy();
+    await sink.destroy(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
-  // Deepest first, so setting a parent's time is not undone by touching a child.
-  for (const { path, mtime } of state.dirTimes.reverse()) await lutimes(path, mtime, mtime);
-  return { size: state.size };
+  const { size } = await sink.end();
+  return { size };
 }
 
 async function drain(entry: EntryBody): Promise<void> {
@@ -113,14 +300,24 @@ async function applyEntry(state: ApplyState, h: Header, entry: EntryBody): Promi
       // O_NOFOLLOW|O_EXCL: we just removed whatever was there, so anything else is an attack.
       const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       try {
+        // Batched writes (one writev per ~1 MiB) that overlap with reading the next chunks.
+        const out = new BatchedFileWriter(fh, state.durable ? { syncEveryBytes: 8 << 20 } : {});
         for await (const chunk of entry) {
-          await fh.write(chunk);
-          state.size += chunk.length;
+          const wait = out.write(chunk);
+          if (wait) await wait;
         }
+        await out.flush();
+        state.size += out.written;
+        // Metadata through the open handle: no path lookups (chmod after chown, which clears setuid/setgid).
+        await chownHandle(fh, h.uid ?? 0, h.gid ?? 0);
+        await fh.chmod(mode);
+        const mtime = h.mtime ?? new Date(0);
+        await fh.utimes(mtime, mtime);
       } finally {
         await fh.close();
       }
-      break;
+      if (h.pax) await setXattrs(path, h.pax);
+      return;
     }
     case 'symlink':
       await drain(entry);
@@ -152,6 +349,15 @@ async function applyEntry(state: ApplyState, h: Header, entry: EntryBody): Promi
   }
 
   await setMetadata(state, path, h, mode);
+}
+
+async function chownHandle(fh: FileHandle, uid: number, gid: number): Promise<void> {
+  try {
+    await fh.chown(uid, gid);
+  } catch (err) {
+    // Unprivileged unpacking (tests, rootless): keep our own ownership.
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+  }
 }
 
 async function setMetadata(state: ApplyState, path: string, h: Header, mode: number): Promise<void> {

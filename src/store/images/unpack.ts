@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { chainId } from '../../lib/digest.ts';
 import { isKind } from '../../lib/errors.ts';
+import { syncFilesystem } from '../../os/syncfs.ts';
 import type { Snapshotter } from '../snapshots/snapshotter.ts';
 
 export interface UnpackLayerOptions {
@@ -11,6 +12,8 @@ export interface UnpackLayerOptions {
   diffId: string;
   /** Opens the layer tar (compressed or not); only called when the layer is not unpacked yet. */
   open: () => Readable;
+  /** Make the unpacked files durable (syncfs) before the snapshot is committed. */
+  durable?: boolean;
 }
 
 /**
@@ -28,7 +31,9 @@ export async function unpackLayer(opts: UnpackLayerOptions): Promise<{ chainId: 
   const key = `extract-${randomBytes(6).toString('hex')}-${chain}`;
   await snapshotter.prepare(key, parent);
   try {
-    await (await loadApply())(opts.open(), await snapshotter.upperDir(key), { whiteouts: snapshotter.layout === 'copy' ? 'delete' : 'overlay' });
+    const dir = await snapshotter.upperDir(key);
+    await (await loadApply())(opts.open(), dir, { whiteouts: snapshotter.layout === 'copy' ? 'delete' : 'overlay' });
+    if (opts.durable) await syncFilesystem(dir);
     try {
       await snapshotter.commit(chain, key);
     } catch (err) {

@@ -90,12 +90,22 @@ export class SnapshotRecords {
     }
   }
 
-  /** Record the active snapshot `key` as the committed snapshot `name` of `size` bytes. */
-  commit(name: string, key: string, size: number): void {
+  /**
+   * Record the active snapshot `key` as the committed snapshot `name` of `size` bytes, on top of
+   * the committed `parent` when given (else on the parent it was prepared on).
+   */
+  commit(name: string, key: string, size: number, parent?: string): void {
     this.db.tx(() => {
       if (this.row(name)) throw new Conflict(`snapshot ${name} already exists`);
       const cur = this.row(key);
       if (!cur || cur.kind !== 'active') throw new NotFound(`snapshot ${key} does not exist`);
+      if (parent !== undefined && parent !== cur.parent) {
+        const p = this.row(parent);
+        if (!p) throw new NotFound(`snapshot ${parent} does not exist`);
+        if (p.kind !== 'committed') throw new InvalidParameter(`snapshot ${parent} is not committed, cannot be a parent`);
+        this.db.run("UPDATE snapshots SET key = ?, kind = 'committed', size = ?, parent = ? WHERE key = ?", name, size, parent, key);
+        return;
+      }
       this.db.run("UPDATE snapshots SET key = ?, kind = 'committed', size = ? WHERE key = ?", name, size, key);
     });
   }

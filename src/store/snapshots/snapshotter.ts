@@ -40,8 +40,13 @@ export interface Snapshotter {
   /** A read-only view of `parent`. */
   view(key: string, parent?: string): Promise<Mount[]>;
   mounts(key: string): Promise<Mount[]>;
-  /** Turn the active snapshot `key` into the committed snapshot `name`. */
-  commit(name: string, key: string): Promise<void>;
+  /**
+   * Turn the active snapshot `key` into the committed snapshot `name`. `opts.parent` (layout
+   * 'overlay' only, where an upper dir does not depend on what lies below it): commit it on top of
+   * this committed snapshot instead of the one it was prepared on, so layers can be unpacked before
+   * the layers below them are committed.
+   */
+  commit(name: string, key: string, opts?: { parent?: string }): Promise<void>;
   /** Remove a snapshot; fails with Conflict if it has children. */
   remove(key: string): Promise<void>;
   /**

@@ -79,10 +79,10 @@ export class OverlaySnapshotter implements Snapshotter {
     return [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${lowers.join(':')}`] }];
   }
 
-  async commit(name: string, key: string): Promise<void> {
+  async commit(name: string, key: string, opts: { parent?: string } = {}): Promise<void> {
     const r = this.records.mustRow(key);
     if (r.kind !== 'active') throw new InvalidParameter(`snapshot ${key} is not active`);
-    this.records.commit(name, key, await diskUsage(this.records.fsDir(r.id)));
+    this.records.commit(name, key, await diskUsage(this.records.fsDir(r.id)), opts.parent);
     // A committed layer never becomes an upper dir again; its work dir is dead weight.
     await rm(this.workDir(r.id), { recursive: true, force: true });
   }

@@ -61,9 +61,11 @@ export class VfsSnapshotter implements Snapshotter {
     return [{ type: 'bind', source: this.records.fsDir(base.id), options: ['rbind', 'ro'] }];
   }
 
-  async commit(name: string, key: string): Promise<void> {
+  async commit(name: string, key: string, opts: { parent?: string } = {}): Promise<void> {
     const r = this.records.mustRow(key);
     if (r.kind !== 'active') throw new InvalidParameter(`snapshot ${key} is not active`);
+    // The directory holds the whole tree on top of its parent: it cannot move to another one.
+    if (opts.parent !== undefined && opts.parent !== r.parent) throw new InvalidParameter(`vfs snapshot ${key} cannot be committed on another parent`);
     // A layer's size is what it adds over its parent (the directory holds the whole tree).
     const total = await diskUsage(this.records.fsDir(r.id));
     const parentTotal = r.parent !== null ? await diskUsage(this.records.fsDir(this.records.mustRow(r.parent).id)) : 0;
