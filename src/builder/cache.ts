@@ -21,22 +21,40 @@ export function stepKey(parts: readonly string[]): string {
 export class BuildCache {
   private readonly db: MetaDb;
   private readonly imageExists: (id: string) => boolean;
+  /** Hits not yet written back: `last_used` by "parent\0key" (one transaction per build, not per step). */
+  private readonly used = new Map<string, number>();
 
   constructor(db: MetaDb, imageExists: (id: string) => boolean) {
     this.db = db;
     this.imageExists = imageExists;
   }
 
-  /** The cached result of a step, if any (and its image still exists). */
+  /**
+   * The cached result of a step, if any (and its image still exists). The hit's `last_used` is
+   * written by flushUsage (the builder calls it when the build ends; all() and clear() first).
+   */
   lookup(parent: string, key: string, now = Date.now()): string | undefined {
-    const row = this.db.get<CacheRow>('SELECT * FROM build_cache WHERE parent = ? AND key = ?', parent, key);
+    const row = this.db.get<{ image_id: string }>('SELECT image_id FROM build_cache WHERE parent = ? AND key = ?', parent, key);
     if (!row) return undefined;
     if (!this.imageExists(row.image_id)) {
       this.db.tx(() => this.db.run('DELETE FROM build_cache WHERE parent = ? AND key = ?', parent, key));
       return undefined;
     }
-    this.db.tx(() => this.db.run('UPDATE build_cache SET last_used = ? WHERE parent = ? AND key = ?', now, parent, key));
+    this.used.set(`${parent}\0${key}`, now);
     return row.image_id;
+  }
+
+  /** Write the pending hits' `last_used`, in one transaction. */
+  flushUsage(): void {
+    if (this.used.size === 0) return;
+    const entries = [...this.used];
+    this.used.clear();
+    this.db.tx(() => {
+      for (const [k, t] of entries) {
+        const i = k.indexOf('\0');
+        this.db.run('UPDATE build_cache SET last_used = max(last_used, ?) WHERE parent = ? AND key = ?', t, k.slice(0, i), k.slice(i + 1));
+      }
+    });
   }
 
   put(parent: string, key: string, imageId: string, description: string, now = Date.now()): void {
@@ -55,6 +73,7 @@ export class BuildCache {
   }
 
   all(): CacheRow[] {
+    this.flushUsage();
     return this.db.all<CacheRow>('SELECT * FROM build_cache ORDER BY created');
   }
 

@@ -52,8 +52,14 @@ async function toEntry(path: string, st: Stats): Promise<TreeEntry> {
   return e;
 }
 
-/** A plain directory (the build context). */
-export class DirView implements TreeView {
+/** A build context: a view of its files, and the files themselves on disk for the steps that need them. */
+export interface ContextSource extends TreeView {
+  /** The context as a directory (made on first call); entries' hostPath is below it. */
+  dir(): Promise<string>;
+}
+
+/** A plain directory (an unpacked build context, a mounted image). */
+export class DirView implements ContextSource {
   readonly root: string;
   private readonly digests: ReadonlyMap<string, string> | undefined;
   constructor(root: string, digests?: ReadonlyMap<string, string>) {
@@ -71,6 +77,9 @@ export class DirView implements TreeView {
   }
   async readdir(parts: readonly string[]): Promise<string[]> {
     return (await readdir(join(this.root, ...parts))).sort();
+  }
+  async dir(): Promise<string> {
+    return this.root;
   }
 }
 

@@ -231,7 +231,7 @@ async function main(cfg: DaemonConfig): Promise<void> {
   const buildDeps = {
     images: imageDeps,
     containers,
-    cache: new BuildCache(db, (id: string) => images.get(id) !== undefined),
+    cache: new BuildCache(db, (id: string) => images.has(id)),
     buildsDir: paths.builds,
     cacheMountsDir: paths.buildCacheMounts,
     viewMountsDir: paths.buildViewMounts,

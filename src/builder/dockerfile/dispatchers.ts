@@ -377,7 +377,7 @@ async function prepareMounts(b: BuildRun, mounts: readonly MountFlag[]): Promise
           root = mounted.path;
           view = new DirView(root);
         } else {
-          root = b.req.contextDir;
+          root = await b.contextDir();
           view = b.context;
         }
         const parts = await resolveInView(view, pathParts(m.source || '.'));
@@ -480,6 +480,9 @@ function copyDispatcher(keyword: 'COPY' | 'ADD'): Dispatcher {
       if (!/^[0-7]{3,4}$/.test(chmodFlag)) throw new InvalidParameter(`invalid chmod parameter: ${chmodFlag}`);
       chmod = parseInt(chmodFlag, 8);
     }
+    // ADD reads local archives to decide whether to unpack them: that needs the context's files.
+    const fromContextFiles = fromImg === undefined && sources.some((s) => !s.inline);
+    if (keyword === 'ADD' && fromContextFiles) await b.contextDir();
     const plan = (into: TreeView, owner: { uid: number; gid: number } | undefined) =>
       planCopy({ sources, dest, from, into, owner, chmod, now: b.now(), keyword, extractArchives: keyword === 'ADD' ? (e: TreeEntry) => extractArchive(e, owner) : undefined });
     // The cache key needs the sources only: the destination side is fixed by the parent image,
@@ -492,6 +495,7 @@ function copyDispatcher(keyword: 'COPY' | 'ADD'): Dispatcher {
       keyParts: [keyword, fromImg?.id ?? 'context', sum, dest, chownSpec ?? '', String(chmod ?? ''), ...fetched],
       createdBy,
       makeLayer: async () => {
+        if (fromContextFiles) await b.contextDir();
         const into = await b.imageView(st.config);
         const owner = chownSpec !== undefined ? await resolveChown(into, chownSpec) : undefined;
         return layerTar(await plan(into, owner), b.req.sourceDateEpoch);

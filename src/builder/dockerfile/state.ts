@@ -7,7 +7,7 @@ import type { ImageRecord } from '../../store/images/types.ts';
 import type { ImageConfig, ImageRunConfig } from '../../types/oci.ts';
 import { stepKey, type BuildCache } from '../cache.ts';
 import { addLayer, commitImage, layerDirs, type ImageCommitDeps } from '../image.ts';
-import { DirView, LayerView, type TreeView } from '../fs.ts';
+import { LayerView, type ContextSource, type TreeView } from '../fs.ts';
 import type { StepRunner, RunHostConfig } from '../runner.ts';
 import type { Instruction, Stage } from './parse.ts';
 import { processWord, processWords, type Vars } from './shell.ts';
@@ -22,9 +22,8 @@ export interface BuilderDeps extends ImageCommitDeps {
 }
 
 export interface BuildRequest {
-  contextDir: string;
-  /** Content digests of the context's files by host path, if the unpacking computed them. */
-  contextDigests?: ReadonlyMap<string, string>;
+  /** The build context (its files as a view; unpacked to a directory only for the steps that need it). */
+  context: ContextSource;
   buildArgs: Record<string, string | null>;
   target?: string;
   noCache: boolean;
@@ -103,18 +102,21 @@ export class BuildRun {
   readonly stageImages = new Map<string, ImageRecord | undefined>();
   /** Build arguments some ARG consumed (for the "not consumed" warning). */
   readonly consumedArgs = new Set<string>();
-  private readonly contextView: DirView;
 
   constructor(deps: BuilderDeps, req: BuildRequest, progress: BuildProgress, escape: string) {
     this.deps = deps;
     this.req = req;
     this.progress = progress;
     this.escape = escape;
-    this.contextView = new DirView(req.contextDir, req.contextDigests);
   }
 
   get context(): TreeView {
-    return this.contextView;
+    return this.req.context;
+  }
+
+  /** The context's files on disk (unpacked on first use: only steps that miss the cache need them). */
+  contextDir(): Promise<string> {
+    return this.req.context.dir();
   }
 
   say(text: string): void {

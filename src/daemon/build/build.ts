@@ -1,16 +1,19 @@
-// POST /build (the classic builder protocol): unpack the context, apply .dockerignore, run the
-// Dockerfile, tag the result; progress as Docker's JSON message stream.
-import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+// POST /build (the classic builder protocol): read the context (indexed, unpacked only if a step
+// needs its files), apply .dockerignore, run the Dockerfile, tag the result; progress as Docker's
+// JSON message stream.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { runBuild, BuildStepError, type BuilderDeps } from '../../builder/dockerfile/evaluator.ts';
-import { applyIgnore, extractContext } from '../../builder/context/extract.ts';
+import { ContextTree, type ContextScratch } from '../../builder/context/tree.ts';
+import { resolveInView } from '../../builder/fs.ts';
 import type { RunHostConfig } from '../../builder/runner.ts';
 import { dockerignoreMatcher, parseDockerignore } from '../../lib/dockerignore.ts';
 import { shortId } from '../../lib/digest.ts';
 import { log } from '../../lib/logger.ts';
 import { BerthError, InvalidParameter, errorMessage } from '../../lib/errors.ts';
-import { entryComponents, joinInside, resolveInScope } from '../../lib/safepath.ts';
+import { entryComponents } from '../../lib/safepath.ts';
 import { familiar, formatReference, parseNormalizedNamed, withDefaultTag } from '../../store/images/reference.ts';
 import type { JSONMessage } from '../../types/docker.ts';
 import { publishImageEvent } from '../images/deps.ts';
@@ -70,20 +73,38 @@ function sourceDateEpoch(args: Record<string, string | null>): number | undefine
   return Number(v);
 }
 
-async function readDockerfile(ctxDir: string, name: string | undefined): Promise<{ text: string; rel: string }> {
+async function readDockerfile(ctx: ContextTree, name: string | undefined): Promise<{ text: string; rel: string }> {
   const candidates = name ? [name] : ['Dockerfile', 'dockerfile'];
   for (const c of candidates) {
     let parts: string[];
     try {
-      parts = await resolveInScope(ctxDir, entryComponents(c));
+      parts = await resolveInView(ctx, entryComponents(c));
     } catch {
       continue;
     }
-    const path = joinInside(ctxDir, parts);
-    const st = await lstat(path).catch(() => undefined);
-    if (st?.isFile()) return { text: await readFile(path, 'utf8'), rel: parts.join('/') };
+    const data = await ctx.readFile(parts);
+    if (data) return { text: data.toString('utf8'), rel: parts.join('/') };
   }
   throw new InvalidParameter(`Cannot locate specified Dockerfile: ${name ?? 'Dockerfile'}`);
+}
+
+/** The build's private directory under buildsDir: named now, made only if something is written. */
+function buildScratch(buildsDir: string): ContextScratch & { made: boolean } {
+  const path = join(buildsDir, `build-${randomBytes(8).toString('hex')}`);
+  let making: Promise<void> | undefined;
+  const scratch = {
+    path,
+    made: false,
+    make(): Promise<void> {
+      making ??= (async () => {
+        await mkdir(buildsDir, { recursive: true, mode: 0o700 });
+        await mkdir(path, { mode: 0o700 });
+        scratch.made = true;
+      })();
+      return making;
+    },
+  };
+  return scratch;
 }
 
 /**
@@ -94,10 +115,10 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
   const refs = buildTargets(params.tags);
   const platform = parsePlatform(params.platform);
   const epoch = sourceDateEpoch(params.buildArgs);
-  await mkdir(deps.buildsDir, { recursive: true, mode: 0o700 });
-  const dir = await mkdtemp(join(deps.buildsDir, 'build-'));
+  const scratch = buildScratch(deps.buildsDir);
   const quietBuffer: string[] = [];
   let failure: unknown;
+  let context: ContextTree | undefined;
   const stream = (text: string): void => {
     if (params.quiet) quietBuffer.push(text);
     else out.write({ stream: text });
@@ -108,16 +129,11 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
     phases[name] = Math.round((performance.now() - t0) * 10) / 10;
   };
   try {
-    const ctxDir = join(dir, 'context');
-    await mkdir(ctxDir, { mode: 0o755 });
-    const { digests } = await extractContext(body, ctxDir);
-    mark('extracted');
-    const df = await readDockerfile(ctxDir, params.dockerfile);
-    const ignoreFile = await lstat(join(ctxDir, '.dockerignore')).catch(() => undefined);
-    if (ignoreFile?.isFile()) {
-      const patterns = parseDockerignore(await readFile(join(ctxDir, '.dockerignore'), 'utf8'));
-      await applyIgnore(ctxDir, dockerignoreMatcher(patterns, [df.rel, '.dockerignore']));
-    }
+    context = await ContextTree.receive(body, scratch);
+    mark('received');
+    const df = await readDockerfile(context, params.dockerfile);
+    const ignoreFile = await context.readFile(['.dockerignore']);
+    if (ignoreFile) context.applyIgnore(dockerignoreMatcher(parseDockerignore(ignoreFile.toString('utf8')), [df.rel, '.dockerignore']));
     mark('dockerfile');
     const { images, containers } = deps;
     const builderDeps: BuilderDeps = {
@@ -132,7 +148,7 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
     const result = await runBuild(
       builderDeps,
       df.text,
-      { contextDir: ctxDir, contextDigests: digests, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, pull: params.pull, signal: params.signal, cacheFrom: params.cacheFrom, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
+      { context, buildArgs: params.buildArgs, target: params.target, noCache: params.noCache, pull: params.pull, signal: params.signal, cacheFrom: params.cacheFrom, labels: params.labels, hostConfig: params.hostConfig, sourceDateEpoch: epoch, platform },
       { stream },
     );
     mark('built');
@@ -150,7 +166,14 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
     if (!out.started && !(err instanceof BuildStepError)) throw err;
     failure = err;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    try {
+      deps.cache.flushUsage();
+    } catch (err) {
+      log.warn('cannot record build cache use', { error: err });
+    }
+    await context?.close();
+    // The directory is made only by a spilled context or an unpacking (a step that needed files).
+    if (scratch.made) await rm(scratch.path, { recursive: true, force: true });
     mark('cleaned');
     log.debug('build phases (ms)', phases);
   }

@@ -63,6 +63,12 @@ function buildParams(ctx: RequestContext): BuildParams {
 /** A JSON-lines response that starts on the first message, so early errors stay HTTP errors. */
 function lazyStream(res: ServerResponse): BuildOutput & { end: () => void } {
   let started = false;
+  let corked = false;
+  const flush = (): void => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
   return {
     get started() {
       return started;
@@ -72,10 +78,18 @@ function lazyStream(res: ServerResponse): BuildOutput & { end: () => void } {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         started = true;
       }
+      // Messages written in one turn of the event loop (a run of cache hits) go out as one write.
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(flush);
+      }
       res.write(JSON.stringify(m) + '\r\n');
     },
     end() {
       if (!started) res.writeHead(200, { 'Content-Type': 'application/json' });
+      // Before end(): a corked chunked response would send its buffered chunks after the last one.
+      flush();
       res.end();
     },
   };

@@ -62,6 +62,11 @@ export class ImageStore implements ImageResolver {
     return row ? this.toRecord(row) : undefined;
   }
 
+  /** Whether an image record exists (without reading it). */
+  has(id: string): boolean {
+    return this.db.get('SELECT 1 AS x FROM images WHERE id = ?', id) !== undefined;
+  }
+
   /** Normalized references of an image, sorted. */
   refsOf(id: string): string[] {
     return this.db.all<{ ref: string }>('SELECT ref FROM image_refs WHERE image_id = ? ORDER BY ref', id).map((r) => r.ref);

@@ -1,4 +1,4 @@
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './schema.ts';
@@ -13,6 +13,8 @@ export type Row = Record<string, SQLInputValue>;
 export class MetaDb {
   readonly db: DatabaseSync;
   private depth = 0;
+  /** Prepared statements by SQL text (preparing costs more than running a point query). */
+  private readonly statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -55,17 +57,29 @@ export class MetaDb {
     }
   }
 
+  private prepare(sql: string): StatementSync {
+    let st = this.statements.get(sql);
+    if (!st) {
+      // The SQL texts are constants; the bound is a guard, not a working-set size.
+      if (this.statements.size >= 512) this.statements.clear();
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   all<T = Row>(sql: string, ...params: SQLInputValue[]): T[] {
-    return this.db.prepare(sql).all(...params) as T[];
+    return this.prepare(sql).all(...params) as T[];
   }
   get<T = Row>(sql: string, ...params: SQLInputValue[]): T | undefined {
-    return this.db.prepare(sql).get(...params) as T | undefined;
+    return this.prepare(sql).get(...params) as T | undefined;
   }
   run(sql: string, ...params: SQLInputValue[]): { changes: number | bigint } {
-    return this.db.prepare(sql).run(...params);
+    return this.prepare(sql).run(...params);
   }
 
   close(): void {
+    this.statements.clear();
     this.db.close();
   }
 }

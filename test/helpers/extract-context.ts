@@ -1,3 +1,5 @@
+// The reference the builder's in-memory context (src/builder/context/tree.ts) is tested against:
+// how berthd unpacked a build context before it indexed it (until session 3 this was its code).
 // The build context: the request's tar (plain, gzip or zstd) unpacked into a private directory.
 // Every entry is placed with the same rules as layers (src/lib/safepath.ts): `..` is refused, and
 // symlinks met on the way are followed as if the context directory were `/`, so neither a
@@ -10,10 +12,10 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { InvalidParameter } from '../../lib/errors.ts';
-import type { IgnoreMatcher } from '../../lib/dockerignore.ts';
-import { entryComponents, joinInside, resolveParentInScope } from '../../lib/safepath.ts';
-import { decompressStream } from '../../store/diff/compression.ts';
+import { InvalidParameter } from '../../src/lib/errors.ts';
+import type { IgnoreMatcher } from '../../src/lib/dockerignore.ts';
+import { entryComponents, joinInside, resolveParentInScope } from '../../src/lib/safepath.ts';
+import { decompressStream } from '../../src/store/diff/compression.ts';
 
 /** What arrived: bytes of regular files and the number of entries. */
 export interface ExtractStats {

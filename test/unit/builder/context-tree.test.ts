@@ -1,0 +1,174 @@
+// The in-memory build context (builder/context/tree.ts) against the unpacked one (extract.ts): the
+// same names, types, modes and checksums, the same refusals, and a written-out tree identical to an
+// unpacked one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import { ContextTree, type ContextScratch } from '../../../src/builder/context/tree.ts';
+import { applyIgnore, extractContext } from '../../helpers/extract-context.ts';
+import { DirView, type TreeView } from '../../../src/builder/fs.ts';
+import { dockerignoreMatcher } from '../../../src/lib/dockerignore.ts';
+
+type Entry = { header: Partial<tar.Header> & { name: string }; body?: Buffer | string };
+
+async function tarOf(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const e of entries) pack.entry(e.header, e.body ?? '');
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+/** The body as an HTTP request delivers it: chunks of a few kB. */
+function chunked(buf: Buffer, size = 16 * 1024): Readable {
+  const parts: Buffer[] = [];
+  for (let o = 0; o < buf.length; o += size) parts.push(buf.subarray(o, o + size));
+  return Readable.from(parts);
+}
+
+function scratchIn(base: string): ContextScratch & { made: boolean } {
+  const path = join(base, `build-${randomBytes(4).toString('hex')}`);
+  const s = {
+    path,
+    made: false,
+    async make(): Promise<void> {
+      if (s.made) return;
+      mkdirSync(path, { mode: 0o700 });
+      s.made = true;
+    },
+  };
+  return s;
+}
+
+/** Every path of a view with what the builder reads from it (not mtimes: they are not in the checksums). */
+async function describe(v: TreeView, parts: string[] = []): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await v.readdir(parts)) {
+    const p = [...parts, name];
+    const e = (await v.lstat(p))!;
+    // The unpacking records no digest for a hardlink: the checksum then reads the file.
+    const digest = e.digest ?? (e.type === 'file' ? 'sha256:' + createHash('sha256').update(readFileSync(e.hostPath)).digest('hex') : '');
+    out.push(`${p.join('/')} ${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.type === 'file' ? `${e.size} ${digest}` : ''}${e.linkname ?? ''}`);
+    if (e.type === 'dir') out.push(...(await describe(v, p)));
+  }
+  return out;
+}
+
+/** An unpacked directory as text (host state), digests computed here. */
+function describeDir(root: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(root, rel)).sort()) {
+    const r = rel === '' ? name : `${rel}/${name}`;
+    const st = lstatSync(join(root, r));
+    if (st.isDirectory()) out.push(`${r}/ ${(st.mode & 0o7777).toString(8)}`, ...describeDir(root, r));
+    else if (st.isSymbolicLink()) out.push(`${r} -> ${readlinkSync(join(root, r))}`);
+    else out.push(`${r} ${(st.mode & 0o7777).toString(8)} ${readFileSync(join(root, r)).toString('base64').slice(0, 40)} ${st.size}`);
+  }
+  return out;
+}
+
+const SAMPLE: Entry[] = [
+  { header: { name: 'Dockerfile', mode: 0o644 }, body: 'FROM busybox\n' },
+  { header: { name: 'bin/', type: 'directory', mode: 0o750 } },
+  { header: { name: 'bin/tool', mode: 0o4755 }, body: 'tool' },
+  { header: { name: 'implied/deep/file.txt', mode: 0o600 }, body: 'deep' },
+  { header: { name: 'abs', type: 'symlink', linkname: '/bin' } },
+  { header: { name: 'abs/through-link', mode: 0o644 }, body: 'lands in bin/' },
+  { header: { name: 'hard', type: 'link', linkname: 'bin/tool' } },
+  { header: { name: 'replaced', mode: 0o644 }, body: 'first' },
+  { header: { name: 'replaced', type: 'directory', mode: 0o755 } },
+  { header: { name: 'replaced/x', mode: 0o644 }, body: 'x' },
+  { header: { name: 'dir-then-file/', type: 'directory' } },
+  { header: { name: 'dir-then-file/child' }, body: 'gone' },
+  { header: { name: 'dir-then-file', mode: 0o640 }, body: 'now a file' },
+  { header: { name: 'logs/a.log' }, body: 'a' },
+  { header: { name: 'logs/keep.log' }, body: 'k' },
+  { header: { name: 'empty' }, body: '' },
+  { header: { name: './' , type: 'directory' } },
+];
+
+test('ContextTree gives the view an unpacked context gives, and writes out the same files', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'berth-ctxtree-'));
+  try {
+    const body = await tarOf(SAMPLE);
+    const ignore = dockerignoreMatcher(['logs', '!logs/keep.log'], ['Dockerfile']);
+    const unpacked = join(base, 'unpacked');
+    mkdirSync(unpacked, { mode: 0o755 });
+    const { digests } = await extractContext(chunked(body), unpacked);
+    await applyIgnore(unpacked, ignore);
+
+    const scratch = scratchIn(base);
+    const ctx = await ContextTree.receive(chunked(body), scratch);
+    try {
+      ctx.applyIgnore(ignore);
+      assert.equal(scratch.made, false, 'a context that fits in memory writes nothing');
+      assert.deepEqual(await describe(ctx), await describe(new DirView(unpacked, digests)));
+      assert.equal((await ctx.readFile(['Dockerfile']))?.toString(), 'FROM busybox\n');
+      assert.equal(await ctx.readFile(['abs']), undefined, 'a symlink is not read as a file');
+      const dir = await ctx.dir();
+      assert.equal(await ctx.dir(), dir, 'written out once');
+      assert.deepEqual(describeDir(dir), describeDir(unpacked));
+      assert.equal(readFileSync((await ctx.lstat(['bin', 'through-link']))!.hostPath, 'utf8'), 'lands in bin/');
+    } finally {
+      await ctx.close();
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('ContextTree refuses what extraction refuses: `..`, a hardlink to nothing, a path through a file, not a tar', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'berth-ctxtree-'));
+  try {
+    const cases: Array<[Entry[] | Buffer, RegExp]> = [
+      [[{ header: { name: 'Dockerfile' }, body: 'x' }, { header: { name: '../../etc/passwd' }, body: 'x' }], /escapes the root/],
+      [[{ header: { name: 'l', type: 'link', linkname: 'missing' } }], /invalid hardlink/],
+      [[{ header: { name: 'l', type: 'link', linkname: '../../etc/shadow' } }], /escapes the root/],
+      [[{ header: { name: 'f' }, body: 'x' }, { header: { name: 'f/g' }, body: 'y' }], /not a directory/],
+      [Buffer.from('this is not a tar archive at all, but it is long enough to be read as a header '.repeat(10)), /not a valid tar archive/],
+    ];
+    for (const [entries, re] of cases) {
+      const body = Buffer.isBuffer(entries) ? entries : await tarOf(entries);
+      const scratch = scratchIn(base);
+      await assert.rejects(ContextTree.receive(chunked(body), scratch), re);
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('ContextTree: gzip contexts; contents beyond the memory pool and a concurrent context spill to a file', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'berth-ctxtree-'));
+  try {
+    const big = randomBytes(9 << 20);
+    const small = randomBytes(1000);
+    const body = gzipSync(await tarOf([{ header: { name: 'small' }, body: small }, { header: { name: 'big' }, body: big }, { header: { name: 'after' }, body: 'after' }]));
+    const s1 = scratchIn(base);
+    const first = await ContextTree.receive(chunked(body), s1);
+    // The pool is taken by `first`: this one spills everything.
+    const s2 = scratchIn(base);
+    const second = await ContextTree.receive(chunked(await tarOf([{ header: { name: 'f' }, body: 'concurrent' }])), s2);
+    try {
+      assert.equal(s1.made, true, 'the big file went to the spill file');
+      assert.deepEqual(await first.readFile(['small']), small);
+      assert.deepEqual(await first.readFile(['big']), big);
+      assert.equal((await first.readFile(['after']))?.toString(), 'after');
+      const dir = await first.dir();
+      assert.deepEqual(readFileSync(join(dir, 'big')), big);
+      assert.equal(s2.made, true);
+      assert.equal((await second.readFile(['f']))?.toString(), 'concurrent');
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
