@@ -4,7 +4,7 @@ import type { Router } from '../router.ts';
 import { boolParam, intParam, readJson, sendEmpty, sendJson } from '../context.ts';
 import type { ContainerDeps } from '../../daemon/containers/deps.ts';
 import { resizeContainer } from '../../daemon/containers/resize.ts';
-import { containerStats } from '../../daemon/containers/stats.ts';
+import { containerStats, type StatsJson } from '../../daemon/containers/stats.ts';
 import { containerTop } from '../../daemon/containers/top.ts';
 import { pauseContainer, unpauseContainer } from '../../daemon/containers/pause.ts';
 import { updateContainer, type UpdateRequest } from '../../daemon/containers/update.ts';
@@ -23,13 +23,24 @@ export function registerContainerOpsRoutes(router: Router, deps: ContainerDeps):
   router.on('GET', '/containers/:id/stats', async (ctx) => {
     const res = ctx.res as ServerResponse;
     const abort = new AbortController();
-    res.on('close', () => abort.abort());
+    // Only a response cut short aborts (abort() builds a DOMException: not for every request).
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     const stream = boolParam(ctx.query, 'stream', true);
+    const oneShot = boolParam(ctx.query, 'one-shot');
+    if (!stream) {
+      // One object: headers and body in one write, with a Content-Length.
+      let body: StatsJson | undefined;
+      await containerStats(deps, ctx.params.id, { stream, oneShot }, (s) => void (body = s), abort.signal);
+      if (!res.destroyed) sendJson(ctx, 200, body);
+      return;
+    }
     let started = false;
     await containerStats(
       deps,
       ctx.params.id,
-      { stream, oneShot: boolParam(ctx.query, 'one-shot') },
+      { stream, oneShot },
       async (s) => {
         if (!started) {
           res.writeHead(200, { 'Content-Type': 'application/json' });
