@@ -14,14 +14,15 @@
 // berthd are gone: a write to stdout/stderr then fails with EPIPE), and the files are removed at
 // the next start (cleanupOrphans).
 import { constants as osConstants } from 'node:os';
-import { mkdirSync, readFileSync, unlinkSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { mkdirSync, readFileSync, unlink, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { ExecOutputChunk, RuntimeExec, RuntimeExecOptions } from '../types.ts';
 import { SystemError } from '../../lib/errors.ts';
 import { log } from '../../lib/logger.ts';
 import { spawnSupervised } from '../../os/spawn.ts';
+import { posixSpawn } from '../../os/posix-spawn.ts';
 import { runtimeMessage } from './runc.ts';
 
 export interface DirectExecContext {
@@ -88,6 +89,35 @@ function unquote(s: string): string {
   return s.replace(/\\"/g, '"').replace(/\\n$/, '').trim();
 }
 
+interface RuntimeChild {
+  pid: number;
+  stdin?: Writable;
+  stdout?: Readable;
+  stderr?: Readable;
+  exit: Promise<{ code: number; error?: Error }>;
+}
+
+/** The runtime as berthd's child: through posix_spawn when koffi loads, else child_process. */
+async function startRuntime(path: string, args: string[], io: { stdin: boolean; output: boolean }): Promise<RuntimeChild> {
+  const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+  const light = await posixSpawn();
+  if (light) {
+    const c = light.spawn(path, [path, ...args], { env, ...io });
+    return { pid: c.pid, stdin: c.stdin, stdout: c.stdout, stderr: c.stderr, exit: c.exited.then((code) => ({ code })) };
+  }
+  const c = spawnSupervised(path, args, { env, ...io });
+  return {
+    pid: c.pid ?? 0,
+    stdin: c.stdin ?? undefined,
+    stdout: c.stdout ?? undefined,
+    stderr: c.stderr ?? undefined,
+    exit: new Promise((resolve) => {
+      c.once('error', (err) => resolve({ code: -1, error: new SystemError(`${path}: ${err.message}`, { cause: err }) }));
+      c.once('exit', (code, signal) => resolve({ code: code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0) }));
+    }),
+  };
+}
+
 export async function directExec(ctx: DirectExecContext, opts: RuntimeExecOptions): Promise<RuntimeExec> {
   if (opts.process.terminal) throw new SystemError('direct exec: a TTY exec needs the monitor');
   ctx.pids.ensure();
@@ -95,42 +125,34 @@ export async function directExec(ctx: DirectExecContext, opts: RuntimeExecOption
   const pidName = `${opts.execId}.pid`;
   const pidFile = join(ctx.pids.dir, pidName);
   const logFile = join(ctx.pids.dir, `${opts.execId}.log`);
-  // Small files on berthd's own tmpfs: synchronous calls cost less than thread-pool round trips.
+  // A small file in berthd's exec root (page cache; /run is usually tmpfs): one synchronous call costs
+  // less than fs/promises' open/write/close round trips through the thread pool.
   writeFileSync(processFile, JSON.stringify(opts.process));
+  // After the exit, off the critical path: unlink in the thread pool (rm would lstat first).
   const cleanup = (): void => {
     for (const f of [processFile, pidFile, logFile]) {
-      try {
-        unlinkSync(f);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('exec file cleanup failed', { file: f, err });
-      }
+      unlink(f, (err) => {
+        if (err && err.code !== 'ENOENT') log.warn('exec file cleanup failed', { file: f, err });
+      });
     }
   };
 
   const args = ['--root', ctx.runtimeRoot, '--log-format=json', `--log=${logFile}`, 'exec', '--process', processFile, '--pid-file', pidFile, opts.containerId];
-  const child = spawnSupervised(ctx.runtimePath, args, {
-    stdin: opts.stdin && opts.attach,
-    output: opts.attach,
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-  });
+  const child = await startRuntime(ctx.runtimePath, args, { stdin: opts.stdin && opts.attach, output: opts.attach });
 
   // Output: both pipes into one queue in arrival order.
   const queue = new Readable({ objectMode: true, read() {} });
-  const pipes = [child.stdout, child.stderr].filter((p) => p !== null);
   const outputDone = Promise.all(
-    pipes.map((p, i) => {
-      const stream = i === 0 ? 'stdout' : 'stderr';
+    (['stdout', 'stderr'] as const).map((stream) => {
+      const p = child[stream];
+      if (!p) return undefined;
       p.on('data', (data: Buffer) => queue.push({ stream, data } satisfies ExecOutputChunk));
       return new Promise<void>((resolve) => p.once('close', () => resolve()));
     }),
   ).then(() => {
     queue.push(null);
   });
-
-  const exit = new Promise<{ code: number; error?: Error }>((resolve) => {
-    child.once('error', (err) => resolve({ code: -1, error: new SystemError(`${ctx.runtimePath}: ${err.message}`, { cause: err }) }));
-    child.once('exit', (code, signal) => resolve({ code: code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0) }));
-  });
+  const exit = child.exit;
 
   // Started = the pid file is there; runc exiting first = the start failed.
   const unwatch: Array<() => void> = [];
@@ -149,7 +171,7 @@ export async function directExec(ctx: DirectExecContext, opts: RuntimeExecOption
       if (check()) return;
       settled = true;
       try {
-        child.kill('SIGKILL');
+        if (child.pid > 0) process.kill(child.pid, 'SIGKILL');
       } catch {
         // gone
       }
@@ -179,7 +201,7 @@ export async function directExec(ctx: DirectExecContext, opts: RuntimeExecOption
     return code;
   })();
   void exited.finally(cleanup);
-  const stdin = child.stdin ?? undefined;
+  const stdin = child.stdin;
   stdin?.on('error', () => undefined);
   return {
     pid,
