@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
-PKGS=(runc conmon busybox-static iptables nftables iproute2 attr tini curl ca-certificates procps util-linux python3 skopeo podman docker-registry)
+PKGS=(runc crun conmon busybox-static iptables nftables iproute2 attr tini curl ca-certificates procps util-linux python3 skopeo podman docker-registry)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ] || [ "${CI:-}" = "true" ]; then

@@ -50,6 +50,7 @@ import { buildCacheUsage } from '../daemon/build/prune.ts';
 import { registerExecRoutes } from '../server/routes/exec.ts';
 import { registerContainerOpsRoutes } from '../server/routes/container-ops.ts';
 import { hostMetrics } from '../os/cgroupstats.ts';
+import { crunUnsupported } from '../runtime/oci/crun.ts';
 import { ExecStore } from '../daemon/exec/store.ts';
 import type { ExecDeps } from '../daemon/exec/deps.ts';
 import { registerBuildRoutes } from '../server/routes/build.ts';
@@ -131,6 +132,10 @@ async function main(cfg: DaemonConfig): Promise<void> {
   log.level = cfg.logLevel as LogLevel;
   // A host that cannot be served fails before anything is made (data root, bridge, nft table).
   for (const host of cfg.hosts) if (host.startsWith('fd://')) pickListenFd(host, activationFds);
+  if (cfg.defaultRuntime === 'crun') {
+    const why = await crunUnsupported();
+    if (why) throw new Error(`--default-runtime crun: ${why}`);
+  }
   const paths = daemonPaths(cfg);
   mkdirSync(cfg.dataRoot, { recursive: true, mode: 0o711 });
   mkdirSync(cfg.execRoot, { recursive: true, mode: 0o700 });

@@ -39,6 +39,19 @@ export async function cgroupVersion(): Promise<CgroupVersion> {
 }
 
 /**
+ * On a hybrid host (v1 controllers plus a cgroup2 mount, e.g. /sys/fs/cgroup/unified), the
+ * controllers still attached to the cgroup2 hierarchy (e.g. `hugetlb` when no v1 mount claims
+ * it). Empty on pure v1 or pure v2 hosts.
+ */
+export async function hybridV2Controllers(): Promise<string[]> {
+  if ((await cgroupVersion()) === 2) return [];
+  const v2 = (await hierarchies()).find((h) => h.version === 2);
+  if (!v2) return [];
+  const text = await readFile(join(v2.mountPoint, 'cgroup.controllers'), 'utf8').catch(() => '');
+  return text.split(/\s+/).filter(Boolean);
+}
+
+/**
  * Directories that exist or would exist for `cgroupsPath` (e.g. `/berth/<id>`): one per mounted
  * hierarchy on v1 (including the name=systemd one and, on hybrid hosts, the unified one, which runc
  * also joins), one on v2.

@@ -43,6 +43,8 @@ export class TestDaemon {
   readonly netBase: string;
   proc?: ChildProcess;
   logs = '';
+  /** A command that runs berthd (e.g. `unshare ... sh -c '...; exec "$@"' sh`); empty: node directly. */
+  launcher: string[] = [];
 
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'berth-it-'));
@@ -74,7 +76,8 @@ export class TestDaemon {
     // BERTH_TEST_STORAGE_DRIVER=vfs runs the whole integration suite on the vfs snapshotter.
     const driver = process.env.BERTH_TEST_STORAGE_DRIVER;
     const driverArgs = driver && !extraArgs.includes('--storage-driver') ? ['--storage-driver', driver] : [];
-    this.proc = spawn(NODE, [BERTHD, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug', ...driverArgs, ...this.netArgs, ...extraArgs], {
+    const [cmd, ...pre] = [...this.launcher, NODE];
+    this.proc = spawn(cmd, [...pre, BERTHD, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug', ...driverArgs, ...this.netArgs, ...extraArgs], {
       env: { ...process.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,6 +1,7 @@
 // Adapter over an OCI runtime CLI (runc; crun has the same commands). Always `--root <runtimeRoot>`
 // so several berthd instances (and tests) keep separate state.
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -106,10 +107,20 @@ export class OciRuntimeCli {
     if (r.code !== 0) this.fail('runtime pause', id, r.stderr);
   }
 
-  /** `runc update -r -`: the resources as runtime-spec JSON on stdin. */
+  /**
+   * `update -r FILE`: the resources as runtime-spec JSON. A file rather than `-r -`: crun opens
+   * /dev/stdin by path, which fails (ENXIO) on the socket Node gives a child as its stdin.
+   */
   async update(id: string, resources: LinuxResources): Promise<void> {
-    const r = await run(this.path, [...this.globalArgs(), 'update', '-r', '-', id], { timeoutMs: this.timeoutMs, allowFailure: true, input: JSON.stringify(resources) });
-    if (r.code !== 0) this.fail('runtime update', id, r.stderr);
+    // Beside the state root, not in it (runtimes list every entry of their root).
+    const file = join(dirname(this.root), `.update-${id}-${randomBytes(4).toString('hex')}.json`);
+    await writeFile(file, JSON.stringify(resources), { mode: 0o600 });
+    try {
+      const r = await run(this.path, [...this.globalArgs(), 'update', '-r', file, id], { timeoutMs: this.timeoutMs, allowFailure: true });
+      if (r.code !== 0) this.fail('runtime update', id, r.stderr);
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   async resume(id: string): Promise<void> {
