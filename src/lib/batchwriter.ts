@@ -17,6 +17,8 @@ export interface BatchedWriterOptions {
    * writes a large file back while the rest arrives and a final fsync has little left to wait for.
    */
   syncEveryBytes?: number;
+  /** Called as the file's written prefix grows: every byte before `end` is in the file. */
+  onWritten?: (end: number) => void;
 }
 
 /** Chunks held between writev calls are kept by reference: callers must not reuse them. */
@@ -34,6 +36,9 @@ export class BatchedFileWriter {
   private readonly syncEvery: number;
   private unsynced = 0;
   private syncing = false;
+  private readonly onWritten: ((end: number) => void) | undefined;
+  /** Batches in flight, in file order, for the contiguous written prefix. */
+  private readonly order: Array<{ end: number; done: boolean }> = [];
   /** Bytes accepted so far. */
   written = 0;
 
@@ -43,6 +48,7 @@ export class BatchedFileWriter {
     this.maxInFlight = opts.maxInFlightBytes ?? 8 << 20;
     this.position = opts.start ?? 0;
     this.syncEvery = opts.syncEveryBytes ?? 0;
+    this.onWritten = opts.onWritten;
   }
 
   /** Queue `chunk`; a returned promise means "wait for it before writing more". */
@@ -72,7 +78,15 @@ export class BatchedFileWriter {
     this.pendingBytes = 0;
     this.position += n;
     this.inFlightBytes += n;
+    const slot = { end: pos + n, done: false };
+    this.order.push(slot);
     const p: Promise<void> = writeAll(this.fh, bufs, n, pos)
+      .then(() => {
+        slot.done = true;
+        let end = -1;
+        while (this.order.length > 0 && this.order[0].done) end = this.order.shift()!.end;
+        if (end >= 0 && this.onWritten && !this.failure) this.onWritten(end);
+      })
       .catch((err: unknown) => {
         this.failure ??= { err };
       })

@@ -102,6 +102,26 @@ export function contentStoreSuite(name: string, make: () => ContentFixture): voi
       assert.deepEqual((await store.list()).map((b) => b.digest), [sha256(whole)]);
     }));
 
+    test('openWriter of a large blob (hashed off the main thread) verifies it the same way', withStore(async ({ store, ingestFiles }) => {
+      const parts = Array.from({ length: 100 }, (_, i) => Buffer.alloc(65_536 + i, i));
+      const whole = Buffer.concat(parts);
+      for (const expected of [sha256(whole), sha256('wrong')]) {
+        const w = await store.openWriter({ expected, size: whole.length });
+        for (const p of parts) {
+          const wait = w.write(p);
+          if (wait) await wait;
+        }
+        assert.equal(await w.digest(), sha256(whole));
+        if (expected === sha256(whole)) assert.deepEqual(await w.commit(), { digest: sha256(whole), size: whole.length });
+        else await assert.rejects(w.commit(), { kind: 'InvalidParameter', message: /digest mismatch/ });
+      }
+      assert.deepEqual(await store.readBytes(sha256(whole)), whole);
+      const dropped = await store.openWriter({ size: whole.length });
+      dropped.write(whole);
+      await dropped.abort();
+      assert.deepEqual(ingestFiles(), []);
+    }));
+
     test('range reads', withStore(async ({ store }) => {
       const d = await store.writeBytes(Buffer.from('0123456789'));
       assert.equal((await collect(store.readStream(d, { start: 2, end: 5 }))).toString(), '2345');

@@ -93,7 +93,7 @@ export async function fetchAndUnpack(deps: ImageServiceDeps, ctx: LayerContext, 
   const dir = key !== undefined ? await snapshots.upperDir(key) : undefined;
   // A stored blob is hashed here (its diff ID is all there is to check); a download is hashed by
   // the content writer, which for a plain tar already is the diff ID.
-  const unpack = layerSink(dir, { whiteouts: 'overlay', diffId: haveBlob ? 'always' : 'compressed', durable: true });
+  const unpack = layerSink(dir, { whiteouts: 'overlay', diffId: haveBlob ? 'always' : 'compressed', durable: true, hashOffThread: layer.size >= 4 << 20 });
   let writer: ContentWriter | undefined;
   try {
     if (haveBlob) {
@@ -105,7 +105,7 @@ export async function fetchAndUnpack(deps: ImageServiceDeps, ctx: LayerContext, 
         if (wait) await wait;
       }
     } else {
-      writer = await content.openWriter({ expected: layer.digest, mediaType: layer.mediaType });
+      writer = await content.openWriter({ expected: layer.digest, mediaType: layer.mediaType, size: layer.size });
       const counter = new ProgressCounter(sink, id, 'Downloading', layer.size);
       for await (const chunk of blobBytes(ctx.session, ctx.repo, layer, ctx.signal, (n) => counter.set(n))) {
         const w1 = writer.write(chunk);
@@ -113,7 +113,7 @@ export async function fetchAndUnpack(deps: ImageServiceDeps, ctx: LayerContext, 
         if (w1) await w1;
         if (w2) await w2;
       }
-      const got = writer.digest();
+      const got = await writer.digest();
       if (got !== layer.digest) throw new InvalidParameter(`layer ${id}: digest mismatch: expected ${layer.digest}, got ${got}`);
       sink(status(id, 'Verifying Checksum'));
       sink(status(id, 'Download complete'));
@@ -122,7 +122,7 @@ export async function fetchAndUnpack(deps: ImageServiceDeps, ctx: LayerContext, 
     }
     transferred();
     const result = await unpack.end();
-    const diffId = result.diffId ?? writer?.digest();
+    const diffId = result.diffId ?? (await writer?.digest());
     if (diffId !== job.diffId) throw new InvalidParameter(`layer ${id}: digest mismatch: expected ${job.diffId}, got ${diffId}`);
     // Durable before anything refers to it: the blob (fsync + rename) and every unpacked file.
     await Promise.all([writer?.commit(), dir !== undefined ? syncFilesystem(dir) : undefined]);

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { digestHex, isDigest } from '../../lib/digest.ts';
 import { fsyncDir } from '../../lib/atomic.ts';
 import { BatchedFileWriter } from '../../lib/batchwriter.ts';
+import { FileSha256 } from '../../lib/hashthread.ts';
 import { InvalidParameter, NotFound } from '../../lib/errors.ts';
 import type { MetaDb } from '../meta/db.ts';
 import type { BlobInfo, ContentStore, ContentWriter } from './store.ts';
@@ -94,7 +95,7 @@ export class LocalContentStore implements ContentStore {
     return digest;
   }
 
-  async openWriter(opts: { expected?: string; mediaType?: string } = {}): Promise<ContentWriter> {
+  async openWriter(opts: { expected?: string; mediaType?: string; size?: number } = {}): Promise<ContentWriter> {
     if (opts.expected !== undefined && !isDigest(opts.expected)) throw new InvalidParameter(`invalid digest: ${opts.expected}`);
     const tmp = join(this.ingestDir, randomBytes(8).toString('hex'));
     const fh = await open(tmp, 'wx', 0o644);
@@ -178,22 +179,30 @@ export class LocalContentStore implements ContentStore {
   }
 }
 
+/** Blobs at least this large are hashed on the worker thread (below, starting it costs more). */
+const OFF_THREAD_BYTES = 4 << 20;
+
 /** One ingest file: hashed as it is written, published under its digest by `commit`. */
 class LocalWriter implements ContentWriter {
-  private readonly hash: Hash = createHash('sha256');
+  /** Large blobs: the worker thread hashes the file as it grows. Others: hashed here. */
+  private readonly fileHash: FileSha256 | undefined;
+  private readonly hash: Hash | undefined;
   private readonly out: BatchedFileWriter;
   private fh: FileHandle | undefined;
-  private sum: string | undefined;
+  private sum: Promise<string> | undefined;
   private done = false;
   private readonly tmp: string;
   private readonly opts: { expected?: string };
   private readonly store: { publish(digest: string): Promise<void>; record(digest: string, size: number): void };
-  constructor(fh: FileHandle, tmp: string, opts: { expected?: string }, store: LocalWriter['store']) {
+  constructor(fh: FileHandle, tmp: string, opts: { expected?: string; size?: number }, store: LocalWriter['store']) {
     this.tmp = tmp;
     this.opts = opts;
     this.store = store;
     this.fh = fh;
-    this.out = new BatchedFileWriter(fh, { syncEveryBytes: 8 << 20 });
+    const fileHash = (opts.size ?? 0) >= OFF_THREAD_BYTES ? FileSha256.open(tmp) : undefined;
+    this.fileHash = fileHash;
+    if (!fileHash) this.hash = createHash('sha256');
+    this.out = new BatchedFileWriter(fh, { syncEveryBytes: 8 << 20, onWritten: fileHash ? (end) => fileHash.written(end) : undefined });
   }
 
   get size(): number {
@@ -202,19 +211,23 @@ class LocalWriter implements ContentWriter {
 
   write(chunk: Buffer): Promise<void> | undefined {
     if (this.sum !== undefined) throw new Error('content writer: write after digest()');
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     return this.out.write(chunk);
   }
 
-  digest(): string {
-    this.sum ??= 'sha256:' + this.hash.digest('hex');
+  digest(): Promise<string> {
+    this.sum ??= (async () => {
+      if (!this.fileHash) return 'sha256:' + this.hash!.digest('hex');
+      await this.out.flush();
+      return this.fileHash.digest(this.out.written);
+    })();
     return this.sum;
   }
 
   async commit(): Promise<{ digest: string; size: number }> {
     if (this.done || !this.fh) throw new Error('content writer: already finished');
     try {
-      const digest = this.digest();
+      const digest = await this.digest();
       if (this.opts.expected !== undefined && this.opts.expected !== digest) {
         throw new InvalidParameter(`digest mismatch: expected ${this.opts.expected}, got ${digest}`);
       }
@@ -234,6 +247,7 @@ class LocalWriter implements ContentWriter {
   }
 
   async abort(): Promise<void> {
+    if (this.sum === undefined) this.fileHash?.dispose();
     if (this.fh) {
       const fh = this.fh;
       this.fh = undefined;

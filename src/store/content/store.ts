@@ -14,7 +14,7 @@ export interface ContentWriter {
   /** Bytes written so far. */
   readonly size: number;
   /** sha256 of everything written; ends the writing (call after the last write). */
-  digest(): string;
+  digest(): Promise<string>;
   /**
    * Verify the digest against `expected` (InvalidParameter on a mismatch, and the ingest is
    * gone), fsync, and publish the blob under its digest.
@@ -42,7 +42,7 @@ export interface ContentStore {
    * An ingest for a blob written piece by piece (a download fed to several consumers): nothing is
    * visible under the digest until `commit` verified and fsynced it.
    */
-  openWriter(opts?: { expected?: string; mediaType?: string }): Promise<ContentWriter>;
+  openWriter(opts?: { expected?: string; mediaType?: string; /** Expected size, when known (large blobs are hashed off the main thread). */ size?: number }): Promise<ContentWriter>;
   /** Stream into the store; verifies `expected` when given. */
   writeStream(src: Readable, opts?: { expected?: string; mediaType?: string }): Promise<{ digest: string; size: number }>;
   delete(digest: string): Promise<void>;

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,7 @@ import { InvalidParameter } from '../../lib/errors.ts';
 import { entryComponents, joinInside, resolveInScope, resolveParentInScope } from '../../lib/safepath.ts';
 import { run } from '../../os/exec.ts';
 import { BatchedFileWriter } from '../../lib/batchwriter.ts';
+import { ThreadedSha256 } from '../../lib/hashthread.ts';
 import { detectCompression, type Compression } from './compression.ts';
 
 
@@ -54,6 +55,8 @@ export interface LayerSinkOptions extends ApplyOptions {
    * back as they are written (a background fdatasync every 8 MiB), so that sync has less to wait for.
    */
   durable?: boolean;
+  /** The input is large (a big download): hash on the worker thread (lib/hashthread.ts). */
+  hashOffThread?: boolean;
 }
 
 export interface LayerSinkResult {
@@ -83,6 +86,11 @@ export interface LayerSink {
 
 const NOOP = (): void => undefined;
 
+function mainThreadSha256(): { update(b: Uint8Array): void; digest(): Promise<string>; dispose(): void } {
+  const h = createHash('sha256');
+  return { update: (b) => h.update(b), digest: async () => 'sha256:' + h.digest('hex'), dispose: NOOP };
+}
+
 export function layerSink(dir: string | undefined, opts: LayerSinkOptions = {}): LayerSink {
   return new Sink(dir, opts);
 }
@@ -91,7 +99,7 @@ class Sink implements LayerSink {
   private head: Buffer[] = [];
   private headLen = 0;
   private kind: Compression | undefined;
-  private hash: Hash | undefined;
+  private hash: { update(b: Uint8Array): void; digest(): Promise<string>; dispose(): void } | undefined;
   /** Compressed input goes through a decompressor; plain input straight into the tar reader. */
   private input: PassThrough | undefined;
   private flow: Promise<void> | undefined;
@@ -159,10 +167,11 @@ class Sink implements LayerSink {
     const kind = detectCompression(first);
     this.kind = kind;
     const hashing = this.opts.diffId ?? 'always';
+    const newHash = (): NonNullable<Sink['hash']> => (this.opts.hashOffThread ? new ThreadedSha256() : mainThreadSha256());
     if (kind === 'none') {
-      if (hashing === 'always') this.hash = createHash('sha256');
+      if (hashing === 'always') this.hash = newHash();
     } else {
-      const hash = hashing === 'never' ? undefined : createHash('sha256');
+      const hash = hashing === 'never' ? undefined : newHash();
       this.hash = hash;
       this.input = new PassThrough({ highWaterMark: 1 << 20 });
       const out = this.extract ?? new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
@@ -214,7 +223,7 @@ class Sink implements LayerSink {
       await this.destroy(e);
       throw this.firstError() ?? e;
     }
-    return { compression: this.kind ?? 'none', diffId: this.hash ? 'sha256:' + this.hash.digest('hex') : undefined, size: this.state?.size ?? 0 };
+    return { compression: this.kind ?? 'none', diffId: await this.hash?.digest(), size: this.state?.size ?? 0 };
   }
 
   private firstError(): Error | undefined {
@@ -223,6 +232,7 @@ class Sink implements LayerSink {
 
   async destroy(err: Error): Promise<void> {
     this.fail(err);
+    this.hash?.dispose();
     this.input?.destroy(err);
     this.extract?.destroy(err);
     await Promise.allSettled([this.flow, this.applying]);

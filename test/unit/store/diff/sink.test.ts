@@ -49,9 +49,9 @@ describe('layerSink', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const [kind, encode] of [['none', (b: Buffer) => b], ['gzip', gzipSync], ['zstd', zstdCompressSync]] as const) {
-    test(`${kind}: unpacks while fed and reports the diff ID`, async () => {
-      const sink = layerSink(dir, { durable: true });
+  for (const [kind, encode, offThread] of [['none', (b: Buffer) => b, false], ['gzip', gzipSync, true], ['zstd', zstdCompressSync, false]] as const) {
+    test(`${kind}: unpacks while fed and reports the diff ID${offThread ? ' (hashed on the worker thread)' : ''}`, async () => {
+      const sink = layerSink(dir, { durable: true, hashOffThread: offThread });
       await feed(sink, encode(tarball));
       const r = await sink.end();
       assert.equal(r.compression, kind);
