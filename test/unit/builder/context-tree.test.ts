@@ -172,3 +172,25 @@ test('ContextTree: gzip contexts; contents beyond the memory pool and a concurre
     rmSync(base, { recursive: true, force: true });
   }
 });
+
+test('ContextTree: a file equal to the previous build\'s reuses its digest; a changed byte anywhere is hashed', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'berth-ctxtree-'));
+  const sha = (b: Buffer): string => 'sha256:' + createHash('sha256').update(b).digest('hex');
+  try {
+    const a = randomBytes(300 * 1024);
+    const variants = [a, Buffer.from(a), Buffer.concat([a.subarray(0, 150_000), Buffer.from([a[150_000] ^ 1]), a.subarray(150_001)]), Buffer.concat([a.subarray(0, a.length - 1), Buffer.from([a[a.length - 1] ^ 1])]), Buffer.from(a)];
+    for (const v of variants) {
+      const other = randomBytes(100);
+      const ctx = await ContextTree.receive(chunked(await tarOf([{ header: { name: 'f' }, body: v }, { header: { name: 'g' }, body: other }]), 7000), scratchIn(base));
+      try {
+        assert.equal((await ctx.lstat(['f']))?.digest, sha(v));
+        assert.equal((await ctx.lstat(['g']))?.digest, sha(other));
+        assert.deepEqual(await ctx.readFile(['f']), v);
+      } finally {
+        await ctx.close();
+      }
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
