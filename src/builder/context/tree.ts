@@ -15,13 +15,13 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, symlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
+import { createGunzip, createZstdDecompress } from 'node:zlib';
 import tar from 'tar-stream';
 import { InvalidParameter, NotFound } from '../../lib/errors.ts';
 import type { IgnoreMatcher } from '../../lib/dockerignore.ts';
 import { entryComponents } from '../../lib/safepath.ts';
-import { decompressStream } from '../../store/diff/compression.ts';
+import { detectCompression } from '../../store/diff/compression.ts';
 import { resolveInView, type ContextSource, type TreeEntry } from '../fs.ts';
 
 /** File contents kept in memory up to this total; later files go to a spill file. */
@@ -167,14 +167,15 @@ class ContentStore {
   }
 
   /** The next chunk of the file begun at `c`, `at` bytes into it. */
-  async write(c: Content, at: number, chunk: Buffer): Promise<void> {
+  /** Synchronous for the pool; a promise when a batch of spilled bytes is being written (wait for it). */
+  write(c: Content, at: number, chunk: Buffer): Promise<void> | undefined {
     if (c.inPool) {
       chunk.copy(this.mem!, c.offset + at);
-      return;
+      return undefined;
     }
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= SPILL_BATCH) await this.flush();
+    return this.pendingBytes >= SPILL_BATCH ? this.flush() : undefined;
   }
 
   private async flush(): Promise<void> {
@@ -221,10 +222,74 @@ function umaskedDirMode(): number {
   return 0o755 & ~process.umask();
 }
 
-async function drain(entry: AsyncIterable<Buffer>): Promise<void> {
-  for await (const _ of entry) {
+/** A tar entry's body stream (tar-stream's type for it is not exported). */
+type TarEntry = tar.ExtractEvents['entry'][1];
+
+/** What the body is written to: the tar parser, or a decompressor in front of it. */
+interface Sink {
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  once(event: 'drain', fn: () => void): unknown;
+  off(event: 'drain', fn: () => void): unknown;
+}
+
+async function drain(entry: TarEntry): Promise<void> {
+  for await (const _ of entry as unknown as AsyncIterable<Buffer>) {
     // discard
   }
+}
+
+/**
+ * Feed the request body to the tar parser: straight for a plain tar (the docker CLI's default), or
+ * through the decompressor its magic bytes name. Returns a function that stops feeding.
+ */
+function feed(src: Readable, extract: tar.Extract): () => void {
+  let head: Buffer | undefined;
+  let sink: Sink | undefined;
+  const resume = (): void => {
+    src.resume();
+  };
+  const write = (chunk: Buffer): void => {
+    if (!sink!.write(chunk)) {
+      src.pause();
+      sink!.once('drain', resume);
+    }
+  };
+  const onData = (data: Buffer | string): void => {
+    const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+    if (sink) return write(chunk);
+    head = head ? Buffer.concat([head, chunk]) : chunk;
+    if (head.length < 4) return; // a chunked body may deliver fewer in its first chunk
+    const kind = detectCompression(head);
+    if (kind === 'none') sink = extract as unknown as Sink;
+    else {
+      const d = kind === 'gzip' ? createGunzip() : createZstdDecompress();
+      d.on('error', (err) => extract.destroy(err));
+      d.pipe(extract as unknown as Writable);
+      sink = d;
+    }
+    write(head);
+    head = undefined;
+  };
+  const onEnd = (): void => {
+    if (!sink && head) {
+      sink = extract as unknown as Sink;
+      sink.write(head);
+    }
+    (sink ?? (extract as unknown as Sink)).end();
+  };
+  const onError = (err: Error): void => {
+    extract.destroy(err);
+  };
+  src.on('data', onData);
+  src.on('end', onEnd);
+  src.on('error', onError);
+  return () => {
+    src.off('data', onData);
+    src.off('end', onEnd);
+    src.off('error', onError);
+    sink?.off('drain', resume);
+  };
 }
 
 /**
@@ -262,12 +327,19 @@ export class ContextTree implements ContextSource {
   static async receive(src: Readable, scratch: ContextScratch): Promise<ContextTree> {
     const tree = new ContextTree(scratch);
     const extract = tar.extract();
-    const feeding = pipeline(decompressStream(src), extract);
-    feeding.catch(() => undefined);
+    const parsed = new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header: tar.Header, body: TarEntry, next: () => void) => {
+        tree.place(header, body).then(next, (err: unknown) => extract.destroy(err instanceof Error ? err : new Error(String(err))));
+      });
+      extract.on('finish', resolve);
+      extract.on('error', reject);
+      extract.on('close', () => reject(new Error('Unexpected end of data')));
+    });
+    const stopFeeding = feed(src, extract);
     try {
-      for await (const entry of extract) await tree.place(entry.header, entry as unknown as AsyncIterable<Buffer>);
-      await feeding;
+      await parsed;
     } catch (err) {
+      stopFeeding();
       extract.destroy();
       // Not destroyed: the route answers the error on this connection; the HTTP server discards
       // the rest of the body once it has.
@@ -306,7 +378,7 @@ export class ContextTree implements ContextSource {
   }
 
   /** One tar entry, placed as unpacking would place it. */
-  private async place(h: tar.Header, body: AsyncIterable<Buffer>): Promise<void> {
+  private async place(h: tar.Header, body: TarEntry): Promise<void> {
     const parts = entryComponents(h.name);
     this.entries++;
     if (parts.length === 0) return drain(body);
@@ -332,15 +404,24 @@ export class ContextTree implements ContextSource {
         let same = content.inPool ? this.store.previous(h.name, h.size ?? 0) : undefined;
         let hash = same ? undefined : createHash('sha256');
         let size = 0;
-        for await (const chunk of body) {
-          if (same && !same.bytes.subarray(size, size + chunk.length).equals(chunk)) {
-            same = undefined;
-            hash = createHash('sha256').update(this.store.pooledBytes(content, size));
-          }
-          hash?.update(chunk);
-          await this.store.write(content, size, chunk);
-          size += chunk.length;
-        }
+        await new Promise<void>((resolve, reject) => {
+          body.on('data', (data: unknown) => {
+            const chunk = data as Buffer;
+            if (same && !same.bytes.subarray(size, size + chunk.length).equals(chunk)) {
+              same = undefined;
+              hash = createHash('sha256').update(this.store.pooledBytes(content, size));
+            }
+            hash?.update(chunk);
+            const writing = this.store.write(content, size, chunk);
+            size += chunk.length;
+            if (writing) {
+              body.pause();
+              writing.then(() => body.resume(), reject);
+            }
+          });
+          body.on('end', resolve);
+          body.on('error', reject);
+        });
         this.bytes += size;
         const digest = same && size === same.bytes.length ? same.digest : 'sha256:' + (hash ?? createHash('sha256').update(this.store.pooledBytes(content, size))).digest('hex');
         this.store.done(h.name, content, size, digest);

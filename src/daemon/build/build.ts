@@ -161,6 +161,7 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
       publishImageEvent(images, result.imageId, 'tag', familiar(ref));
       stream(`Successfully tagged ${familiar(ref)}\n`);
     }
+    mark('tagged');
     return result.imageId;
   } catch (err) {
     if (!out.started && !(err instanceof BuildStepError)) throw err;
