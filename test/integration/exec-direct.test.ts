@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { useDaemon, docker, runCli } from '../helpers/daemon.ts';
 
 const daemon = useDaemon();
@@ -16,6 +17,12 @@ async function until<T>(what: string, get: () => Promise<T> | T, pred: (v: T) =>
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** This daemon's exec pid files in /dev/shm (used when the exec root is on a disk filesystem). */
+function shmPidFiles(): string[] {
+  const prefix = `berth-exec-${createHash('sha256').update(daemon().execRoot).digest('hex').slice(0, 12)}-`;
+  return readdirSync('/dev/shm').filter((n) => n.includes(prefix));
 }
 
 /** Host processes whose command line mentions `needle` (e.g. a runc exec for an exec ID). */
@@ -44,6 +51,7 @@ test('docker exec: exit by signal is 128+n, large output arrives whole, stdout a
   assert.equal(big.stderr, 'done\n');
   // Nothing of the execs is left on disk.
   await until('exec files removed', () => readdirSync(join(daemon().execRoot, 'execs')), (names) => names.length === 0);
+  await until('pid files removed', () => shmPidFiles(), (names) => names.length === 0);
   assert.equal((await docker(daemon(), ['rm', '-f', 'sig'])).code, 0);
 });
 
@@ -79,6 +87,7 @@ test('a running non-TTY exec is killed and reaped when its container stops; exit
   await until('the exec process to be gone', () => existsSync(`/proc/${info.Pid}`), (alive) => !alive);
   await until('runc exec to be gone', () => procsMentioning(execId), (pids) => pids.length === 0);
   await until('exec files removed', () => readdirSync(join(daemon().execRoot, 'execs')), (names) => names.length === 0);
+  await until('pid files removed', () => shmPidFiles(), (names) => names.length === 0);
 
   const until_ = Math.ceil(Date.now() / 1000) + 1;
   const ev = await daemon().api('GET', `/events?since=${since}&until=${until_}`);

@@ -6,7 +6,8 @@
 //   <execRoot>/exits/<id>           exit code, written by conmon when the container ends
 //   <execRoot>/socket/<id> → bundle conmon's link; <link>/attach (SOCK_SEQPACKET), <link>/ctl (FIFO)
 //   <execRoot>/conmon/<id>/         conmon.pid, pidfile (container pid), runtime.log, conmon.log
-//   <execRoot>/execs/               non-TTY execs (runc exec without conmon): <execId>.json/.pid/.log
+//   <execRoot>/execs/               non-TTY execs (runc exec without conmon): <execId>.json/.log, and
+//                                   .pid unless the exec root is on disk (then in /dev/shm)
 import { mkdir, readFile, readdir, rm, open as openFile } from 'node:fs/promises';
 import { constants, mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
@@ -91,7 +92,7 @@ export class ConmonRuntime implements ContainerRuntime {
     this.monitorDir = join(opts.execRoot, 'conmon');
     this.logSizeMax = opts.logSizeMax;
     this.createTimeoutMs = opts.createTimeoutMs ?? 30_000;
-    this.execPids = new ExecPidWatcher(join(opts.execRoot, 'execs'));
+    this.execPids = new ExecPidWatcher(opts.execRoot);
   }
 
   /** Where conmon writes `<id>`'s exit code. */
@@ -315,7 +316,9 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   async cleanupOrphans(known: ReadonlySet<string>): Promise<void> {
-    for (const dir of [this.exitDir, this.socketDir, this.monitorDir, this.execPids.dir]) {
+    // No exec survives a restart as an exec instance: all of their files go.
+    await this.execPids.removeLeftovers();
+    for (const dir of [this.exitDir, this.socketDir, this.monitorDir]) {
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names) {
         if (known.has(name) || TEMP_NAME.test(name)) continue;
