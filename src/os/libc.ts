@@ -10,6 +10,8 @@ export type Errno = number;
 export interface Libc {
   mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): Promise<Errno>;
   umount2(target: string, flags: number): Promise<Errno>;
+  /** syncfs(2): write back the whole file system holding the open file `fd`. */
+  syncfs(fd: number): Promise<Errno>;
   strerror(errno: Errno): string;
 }
 
@@ -50,6 +52,7 @@ async function load(): Promise<Libc | undefined> {
   const mountFn = lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
   const umountFn = lib.func('int umount2(const char *target, int flags)');
   const strerrorFn = lib.func('const char *strerror(int errnum)');
+  const syncfsFn = lib.func('int syncfs(int fd)');
   // Async calls run on a worker thread (an unmount may wait for writeback); koffi hands the
   // worker's errno to the main thread before the callback runs.
   const call = (fn: KoffiFn, args: unknown[]): Promise<Errno> =>
@@ -62,6 +65,7 @@ async function load(): Promise<Libc | undefined> {
   return {
     mount: (source, target, fstype, flags, data) => call(mountFn, [source, target, fstype, flags, data]),
     umount2: (target, flags) => call(umountFn, [target, flags]),
+    syncfs: (fd) => call(syncfsFn, [fd]),
     strerror: (errno) => (errno > 0 ? String(strerrorFn(errno)) : 'unknown error'),
   };
 }
