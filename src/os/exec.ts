@@ -1,6 +1,7 @@
 // Run a host command and collect its output. No shell: arguments go to the program verbatim.
 import { spawn } from 'node:child_process';
 import { SystemError } from '../lib/errors.ts';
+import { posixSpawn } from './posix-spawn.ts';
 
 export interface RunOptions {
   /**
@@ -69,4 +70,55 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       else child.stdin!.end(input);
     }
   });
+}
+
+/**
+ * `run` through posix_spawn (src/os/posix-spawn.ts) when koffi loads: no fork of the whole daemon
+ * (~2 ms of blocked event loop per spawn here). For commands on hot paths, given by absolute path;
+ * no cwd. Falls back to `run`.
+ */
+export async function runLight(cmd: string, args: readonly string[], opts: Omit<RunOptions, 'cwd'> = {}): Promise<RunResult> {
+  const light = await posixSpawn();
+  if (!light || !cmd.startsWith('/')) return run(cmd, args, opts);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env[k] = v;
+  const child = light.spawn(cmd, [cmd, ...args], { env, stdin: opts.input !== undefined, output: true });
+  const collect = (s: NodeJS.ReadableStream | undefined): Promise<string> =>
+    new Promise((resolve) => {
+      if (!s) return resolve('');
+      const parts: Buffer[] = [];
+      s.on('data', (b: Buffer) => parts.push(b));
+      s.on('error', () => resolve(Buffer.concat(parts).toString()));
+      s.on('end', () => resolve(Buffer.concat(parts).toString()));
+    });
+  const out = collect(child.stdout);
+  const err = collect(child.stderr);
+  if (child.stdin && opts.input !== undefined) {
+    const stdin = child.stdin;
+    // EPIPE from a command that does not read its input is not our failure; its exit code tells.
+    stdin.on('error', () => {});
+    const input = opts.input;
+    if (input instanceof Promise) input.then((b) => stdin.end(b), () => stdin.end());
+    else stdin.end(input);
+  }
+  let timedOut = false;
+  const timer = opts.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }, opts.timeoutMs)
+    : undefined;
+  const code = await child.exited;
+  if (timer) clearTimeout(timer);
+  const res: RunResult = { stdout: await out, stderr: await err, code };
+  if (timedOut) throw new SystemError(`${cmd} ${args.join(' ')}: timed out after ${opts.timeoutMs} ms`);
+  if (res.code !== 0 && !opts.allowFailure) {
+    const msg = res.stderr.trim() || res.stdout.trim() || `exit status ${res.code}`;
+    throw new SystemError(`${cmd} ${args[0] ?? ''}: ${msg}`);
+  }
+  return res;
 }

@@ -19,6 +19,14 @@ export interface LightSpawnOptions {
   stdin?: boolean;
   /** stdout/stderr as pipes; /dev/null otherwise. */
   output?: boolean;
+  /** An open fd to use as the child's stderr (instead of /dev/null; not with `output`). */
+  stderrFd?: number;
+  /**
+   * Bidirectional socketpairs passed as fds 3, 4, … (like child_process's extra 'pipe' stdio),
+   * for a monitor that daemonizes (conmon). With any, there is no exit pipe (the daemonized child
+   * would keep it open): the spawned process is reaped by polling waitpid.
+   */
+  extraSockets?: number;
 }
 
 export interface LightChild {
@@ -28,6 +36,8 @@ export interface LightChild {
   stderr?: Readable;
   /** Exit code, or 128+n when killed by signal n. */
   exited: Promise<number>;
+  /** Our ends of `extraSockets`, in fd order (index 0 = the child's fd 3). */
+  sockets: Socket[];
 }
 
 interface KoffiFn {
@@ -46,6 +56,8 @@ interface Binding {
 const O_RDONLY = 0;
 const O_CLOEXEC = 0o2000000;
 const WNOHANG = 1;
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
 // glibc's posix_spawnattr flags
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -79,6 +91,7 @@ async function load(): Promise<Binding | undefined> {
   }
   const lib = koffi.load('libc.so.6');
   const pipe2 = lib.func('int pipe2(void *fds, int flags)');
+  const socketpair = lib.func('int socketpair(int domain, int type, int protocol, void *fds)');
   const close = lib.func('int close(int fd)');
   const faInit = lib.func('int posix_spawn_file_actions_init(void *fa)');
   const faDestroy = lib.func('int posix_spawn_file_actions_destroy(void *fa)');
@@ -111,6 +124,13 @@ async function load(): Promise<Binding | undefined> {
   const pipe = (): [number, number] => {
     const fds = Buffer.alloc(8);
     if (pipe2(fds, O_CLOEXEC) !== 0) throw new SystemError(`pipe2: errno ${koffi.errno()}`);
+    return [fds.readInt32LE(0), fds.readInt32LE(4)];
+  };
+
+  /** A close-on-exec AF_UNIX stream socketpair: [ours, theirs]. */
+  const socketPair = (): [number, number] => {
+    const fds = Buffer.alloc(8);
+    if (socketpair(AF_UNIX, SOCK_STREAM | O_CLOEXEC, 0, fds) !== 0) throw new SystemError(`socketpair: errno ${koffi.errno()}`);
     return [fds.readInt32LE(0), fds.readInt32LE(4)];
   };
 
@@ -159,7 +179,10 @@ async function load(): Promise<Binding | undefined> {
       }
       let outR: number | undefined;
       let errR: number | undefined;
-      if (opts.output) {
+      if (opts.stderrFd !== undefined && !opts.output) {
+        faOpen(fa, 1, '/dev/null', 1, 0);
+        faDup2(fa, opts.stderrFd, 2);
+      } else if (opts.output) {
         const [or, ow] = pipe();
         const [er, ew] = pipe();
         parentEnds.push(or, er);
@@ -172,11 +195,25 @@ async function load(): Promise<Binding | undefined> {
         faOpen(fa, 1, '/dev/null', 1, 0);
         faOpen(fa, 2, '/dev/null', 1, 0);
       }
-      const [exitR, exitW] = pipe();
-      parentEnds.push(exitR);
-      childEnds.push(exitW);
-      faDup2(fa, exitW, 3);
-      if (faCloseFrom) faCloseFrom(fa, 4);
+      const extra = opts.extraSockets ?? 0;
+      const socketEnds: number[] = [];
+      let exitR: number | undefined;
+      if (extra > 0) {
+        for (let i = 0; i < extra; i++) {
+          const [mine, theirs] = socketPair();
+          parentEnds.push(mine);
+          childEnds.push(theirs);
+          socketEnds.push(mine);
+          faDup2(fa, theirs, 3 + i);
+        }
+      } else {
+        const [r, exitW] = pipe();
+        exitR = r;
+        parentEnds.push(r);
+        childEnds.push(exitW);
+        faDup2(fa, exitW, 3);
+      }
+      if (faCloseFrom) faCloseFrom(fa, 3 + Math.max(1, extra));
       attrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
       attrSetSigmask(attr, emptySet);
       attrSetSigdefault(attr, fullSet);
@@ -189,18 +226,25 @@ async function load(): Promise<Binding | undefined> {
       const wrap = (fd: number, readable: boolean): Socket => new Socket({ fd, readable, writable: !readable });
       // From here the sockets own the fds.
       parentEnds.length = 0;
-      const exitPipe = wrap(exitR, true);
-      const exited = new Promise<number>((resolve) => {
-        exitPipe.on('error', () => undefined);
-        exitPipe.once('close', () => resolve(reap(pid)));
-        exitPipe.resume();
-      });
+      let exited: Promise<number>;
+      if (exitR !== undefined) {
+        const exitPipe = wrap(exitR, true);
+        exited = new Promise<number>((resolve) => {
+          exitPipe.on('error', () => undefined);
+          exitPipe.once('close', () => resolve(reap(pid)));
+          exitPipe.resume();
+        });
+      } else {
+        exited = reap(pid);
+      }
+      const sockets = socketEnds.map((fd) => new Socket({ fd, readable: true, writable: true }));
       return {
         pid,
         stdin: stdinW !== undefined ? wrap(stdinW, false) : undefined,
         stdout: outR !== undefined ? wrap(outR, true) : undefined,
         stderr: errR !== undefined ? wrap(errR, true) : undefined,
         exited,
+        sockets,
       };
     } finally {
       faDestroy(fa);

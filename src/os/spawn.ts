@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { SystemError } from '../lib/errors.ts';
+import { posixSpawn } from './posix-spawn.ts';
 
 export interface DetachedSpawnOptions {
   env?: NodeJS.ProcessEnv;
@@ -21,7 +22,20 @@ export interface DetachedChild {
   exited: Promise<number>;
 }
 
-export function spawnDetached(cmd: string, args: readonly string[], opts: DetachedSpawnOptions = {}): Promise<DetachedChild> {
+export async function spawnDetached(cmd: string, args: readonly string[], opts: DetachedSpawnOptions = {}): Promise<DetachedChild> {
+  // posix_spawn (vfork) when koffi loads: conmon is spawned on every container start, and libuv's
+  // fork of the whole daemon blocks the event loop for ~2 ms (more on a busy machine).
+  const light = cmd.startsWith('/') ? await posixSpawn() : undefined;
+  if (light) {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env[k] = v;
+    const c = light.spawn(cmd, [cmd, ...args], { env, stderrFd: opts.stderrFd, extraSockets: opts.extraPipes ?? 0 });
+    return { pid: c.pid, pipes: c.sockets, exited: c.exited };
+  }
+  return spawnWithChildProcess(cmd, args, opts);
+}
+
+function spawnWithChildProcess(cmd: string, args: readonly string[], opts: DetachedSpawnOptions): Promise<DetachedChild> {
   return new Promise((resolve, reject) => {
     const extra = opts.extraPipes ?? 0;
     const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'ignore', opts.stderrFd ?? 'ignore'];

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { run } from '../exec.ts';
+import { run, runLight } from '../exec.ts';
 import { SystemError } from '../../lib/errors.ts';
 
 export interface LinkInfo {
@@ -140,8 +140,9 @@ async function ipOneShot(lines: readonly string[], opts: { netnsPid?: number; fo
   const text = lines.join('\n') + '\n';
   const input = opts.after ? opts.after.then(() => text) : text;
   // A container's netns is reached through its process (the netns lives and dies with it).
+  // The netns batch is on every container start: spawned without forking the daemon.
   const res = opts.netnsPid
-    ? await run(NSENTER, [`--net=/proc/${opts.netnsPid}/ns/net`, IP, ...args], { input, allowFailure: true, timeoutMs: 20_000 })
+    ? await runLight(NSENTER, [`--net=/proc/${opts.netnsPid}/ns/net`, IP, ...args], { input, allowFailure: true, timeoutMs: 20_000 })
     : await run(IP, args, { input, allowFailure: true, timeoutMs: 20_000 });
   if (opts.after) await opts.after;
   if (res.code !== 0 && !opts.force) {

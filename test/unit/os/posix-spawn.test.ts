@@ -40,3 +40,28 @@ test('posix_spawn: stdin pipe, /dev/null without output, signal exit is 128+n', 
   assert.equal(await killed.exited, 143);
   await assert.rejects(async () => b.spawn('/nonexistent/binary', ['x'], { env }));
 });
+
+test('posix_spawn: extra sockets as fds 3 and 4 and stderr to a given fd, for a monitor that daemonizes', async (t) => {
+  const b = await posixSpawn();
+  if (!b) return t.skip('koffi is not available here');
+  const { openSync, closeSync, readFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/berth-ps-');
+  try {
+    const errFd = openSync(`${dir}/err`, 'a');
+    // Like conmon: answer on fd 3, read the start byte from fd 4, leave a grandchild holding the fds.
+    const c = b.spawn('/bin/sh', ['sh', '-c', 'echo ready >&3; read -r x <&4; echo "got $x" >&3; echo diag >&2; (sleep 0.3 <&- 3>&- 4>&- &); ls /proc/$$/fd >&3; exit 5'], { env, stderrFd: errFd, extraSockets: 2 });
+    closeSync(errFd);
+    assert.equal(c.sockets.length, 2);
+    const [sync, start] = c.sockets;
+    start.end('go\n');
+    const out = await text(sync);
+    assert.equal(await c.exited, 5, 'reaped without an exit pipe');
+    const lines = out.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['ready', 'got go']);
+    // 0-2 and the two sockets; no exit pipe, nothing of the daemon's (dash keeps its own fds at 10+)
+    assert.deepEqual(lines.slice(2).filter((f) => Number(f) < 10).sort(), ['0', '1', '2', '3', '4']);
+    assert.equal(readFileSync(`${dir}/err`, 'utf8'), 'diag\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
