@@ -128,7 +128,16 @@ export interface MainOptions {
 
 /** Run the CLI with argv (without node and script); resolves with the process exit code. */
 export async function main(args: string[], options: MainOptions = {}): Promise<number> {
-  const io: CliIO = options.io ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+  // stdin is a getter: touching process.stdin builds its stream (fs streams, fs/promises: ~4 ms of
+  // start-up) and only -i, import -, load, build -, login and the prompts read it
+  const io: CliIO = options.io ?? {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+  };
   let clientModule: typeof import('../client/index.ts') | undefined;
   const ctx = new CliContext({
     io,

@@ -181,7 +181,9 @@ export class Transport {
       res.resume();
       res = await this.raw({ method: 'GET', path: '/_ping' });
     }
-    res.resume();
+    // wait for the (empty) body's end: only then is the keep-alive socket back in the pool for
+    // the next request (else that one opens a second connection)
+    await drain(res);
     const header = (name: string): string | undefined => {
       const v = res.headers[name];
       return Array.isArray(v) ? v[0] : v;
@@ -205,6 +207,10 @@ export class Transport {
       method,
       path,
       headers: { Host: 'api.moby.localhost', 'User-Agent': this.userAgent, ...headers },
+      // No TLS server name for plain HTTP. Left unset, Node's agent derives one from the Host
+      // header and tests it with net.isIP, whose IPv6 pattern costs ~5 ms to compile on the
+      // first request of a CLI process.
+      servername: '',
     };
     if (this.tls) {
       // Node would take the server name from the Host header (api.moby.localhost, as docker
@@ -371,6 +377,16 @@ export class Transport {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** Discard a response body; resolves at its end (or error). */
+function drain(res: IncomingMessage): Promise<void> {
+  if (res.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    res.once('end', resolve);
+    res.once('error', () => resolve());
+    res.resume();
+  });
 }
 
 export function readText(res: Readable): Promise<string> {

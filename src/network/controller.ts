@@ -10,7 +10,7 @@ import { KeyedLock } from '../lib/keyedlock.ts';
 import { log } from '../lib/logger.ts';
 import { contains, formatIp, formatPrefix, parseIp, parsePrefix, type Family, type Prefix } from './ipam/cidr.ts';
 import { Ipam, type AddressPool, type SubnetSpec } from './ipam/ipam.ts';
-import { EmbeddedDns } from './dns/server.ts';
+import type { EmbeddedDns } from './dns/server.ts';
 import { PortReservations } from './portmap/ports.ts';
 import { renderTable, type BridgeRules, type PortRule } from './nft.ts';
 import { bridgeDriver } from './drivers/bridge.ts';
@@ -105,7 +105,9 @@ export class NetworkController {
   private readonly opts: NetworkControllerOptions;
   private readonly ipam: Ipam;
   private readonly ports = new PortReservations();
-  private readonly dns: EmbeddedDns;
+  /** The embedded DNS server, imported (dns-packet, dgram) with the first user-defined network. */
+  private dns: EmbeddedDns | undefined;
+  private dnsLoading: Promise<EmbeddedDns> | undefined;
   private readonly lock = new KeyedLock();
   private nftRunning: Promise<void> | undefined;
   private nftDirty = false;
@@ -115,11 +117,6 @@ export class NetworkController {
     this.store = opts.store;
     this.host = opts.host;
     this.ipam = new Ipam(opts.pools);
-    this.dns = new EmbeddedDns({
-      lookup: (client, name, family) => this.dnsLookup(client, name, family),
-      reverse: (client, ip) => this.dnsReverse(client, ip),
-      upstreams: (client) => this.dnsUpstreams(client),
-    });
   }
 
   // ---- start-up reconciliation -------------------------------------------------------------
@@ -236,7 +233,7 @@ export class NetworkController {
 
   /** Stop serving (berthd shutdown): sockets close; kernel objects stay for the next start. */
   close(): void {
-    this.dns.closeAll();
+    this.dns?.closeAll();
     this.ports.releaseAll();
   }
 
@@ -601,16 +598,29 @@ export class NetworkController {
 
   // ---- embedded DNS ---------------------------------------------------------------------------
 
+  private embeddedDns(): Promise<EmbeddedDns> {
+    this.dnsLoading ??= import('./dns/server.ts').then(({ EmbeddedDns: Server }) => {
+      this.dns = new Server({
+        lookup: (client, name, family) => this.dnsLookup(client, name, family),
+        reverse: (client, ip) => this.dnsReverse(client, ip),
+        upstreams: (client) => this.dnsUpstreams(client),
+      });
+      return this.dns;
+    });
+    return this.dnsLoading;
+  }
+
   private async startDns(net: NetworkRecord): Promise<void> {
     if (net.driver !== 'bridge' || net.isDefault) return;
     for (const c of net.ipam.config) {
       if (!c.Gateway || c.Gateway.includes(':')) continue;
-      await this.dns.listen(c.Gateway).catch((e: unknown) => log.warn('embedded DNS cannot listen', { network: net.name, address: c.Gateway, error: e }));
+      const dns = await this.embeddedDns();
+      await dns.listen(c.Gateway).catch((e: unknown) => log.warn('embedded DNS cannot listen', { network: net.name, address: c.Gateway, error: e }));
     }
   }
 
   private stopDns(net: NetworkRecord): void {
-    for (const c of net.ipam.config) if (c.Gateway) this.dns.close(c.Gateway);
+    for (const c of net.ipam.config) if (c.Gateway) this.dns?.close(c.Gateway);
   }
 
   /** The networks the container at `client` is on (user-defined ones: the default bridge has no DNS). */

@@ -16,6 +16,7 @@ import { removeContainer } from '../containers/remove.ts';
 import { startContainer } from '../containers/start.ts';
 import { killContainer } from '../containers/stop.ts';
 import { prepareWait } from '../containers/wait.ts';
+import { STEP_LABEL, VIEW_KEY_PREFIX } from './markers.ts';
 
 export interface StepRunnerDeps {
   containers: ContainerDeps;
@@ -26,10 +27,7 @@ export interface StepRunnerDeps {
   viewMountsDir: string;
 }
 
-/** Snapshot keys of the read-only views RUN mounts use; a crash's leftovers are swept at startup. */
-export const VIEW_KEY_PREFIX = 'build-view-';
-/** Label on RUN containers, so that those of a build cut short by a crash are removed at startup. */
-export const STEP_LABEL = 'com.berth.build-step';
+export { STEP_LABEL, VIEW_KEY_PREFIX };
 
 export class ContainerStepRunner implements StepRunner {
   private readonly deps: StepRunnerDeps;

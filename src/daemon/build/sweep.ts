@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { log } from '../../lib/logger.ts';
 import type { BuildServiceDeps } from './deps.ts';
 import { removeContainer } from '../containers/remove.ts';
-import { STEP_LABEL, VIEW_KEY_PREFIX } from './runner.ts';
+import { STEP_LABEL, VIEW_KEY_PREFIX } from './markers.ts';
 
 export async function sweepBuildLeftovers(deps: BuildServiceDeps): Promise<void> {
   const host = deps.containers.host;

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import { InvalidParameter, NotImplemented } from '../../lib/errors.ts';
-import { importRootfs } from '../../store/images/import.ts';
 import { familiar, formatReference, parseNormalizedNamed, validateTag, withDefaultTag } from '../../store/images/reference.ts';
 import { publishImageEvent, type ImageServiceDeps } from './deps.ts';
 
@@ -30,6 +29,8 @@ export function importTarget(params: ImportImageParams): string | undefined {
 /** `POST /images/create?fromSrc=-`: import a rootfs tarball; returns the image ID. */
 export async function importImage(deps: ImageServiceDeps, params: ImportImageParams, body: Readable): Promise<string> {
   const target = importTarget(params);
+  // the unpacker (tar-stream, zlib) loads with the first import, not with the daemon
+  const { importRootfs } = await import('../../store/images/import.ts');
   const image = await importRootfs({ content: deps.content, snapshotter: deps.snapshots, images: deps.images }, body, {
     changes: params.changes ?? [],
     message: params.message,

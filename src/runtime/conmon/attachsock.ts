@@ -3,7 +3,9 @@ import { constants, openSync, closeSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
-import { SeqpacketSocket } from 'node-unix-socket';
+// node-unix-socket (a native addon, ~4.5 MB resident) loads with the first -i attach or exec,
+// not with the daemon
+import type { SeqpacketSocket } from 'node-unix-socket';
 import { NotFound, SystemError } from '../../lib/errors.ts';
 
 // conmon and the runtime read attach packets into a fixed buffer; bigger SEQPACKET messages would
@@ -17,7 +19,8 @@ export const ATTACH_STDERR = 3;
 
 export async function connectAttachSocket(dir: string, what: string): Promise<SeqpacketSocket> {
   const path = join(dir, 'attach');
-  const sock = new SeqpacketSocket();
+  const { SeqpacketSocket: Socket } = await import('node-unix-socket');
+  const sock = new Socket();
   let dirFd: number | undefined;
   let target = path;
   // sun_path holds 107 bytes; reach a longer path through an O_PATH fd of its directory.

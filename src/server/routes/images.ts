@@ -77,7 +77,7 @@ async function push(svc: ImageService, ctx: RequestContext, name: string): Promi
 
 /** docker save: unknown names are a 404 before any byte; a later failure cuts the stream. */
 async function save(svc: ImageService, ctx: RequestContext, names: string[]): Promise<void> {
-  const plan = svc.prepareSave(names);
+  const plan = await svc.prepareSave(names);
   const res = ctx.res!;
   res.writeHead(200, { 'Content-Type': 'application/x-tar' });
   try {

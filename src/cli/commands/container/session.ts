@@ -1,7 +1,5 @@
 // The foreground part of `run`, `create` and `start -a`: create (pulling a missing image), then
 // attach + wait registered before start, stream the output, return the container's exit code.
-import { encodeRegistryAuth } from '../../../client/auth.ts';
-import { credentialsFor, registryOfImage } from '../../config-file.ts';
 import { PassThrough, type Readable } from 'node:stream';
 import { copyRaw, demuxTo } from '../../../client/demux.ts';
 import type { WaitCondition } from '../../../client/containers.ts';
@@ -10,8 +8,6 @@ import { DEFAULT_DETACH_KEYS, DetachKeyFilter, parseDetachKeys } from '../../../
 import { enterRawMode, followTerminalSize, ttyOutput } from '../../terminal.ts';
 import type { ContainerCreateResponse } from '../../../types/docker.ts';
 import { CliError, describeError, type CliContext } from '../../context.ts';
-import { renderProgress } from '../../progress.ts';
-import { parseReference, qualifiedRepo, withDefaultTag } from '../../reference.ts';
 import type { CreatePlan } from './create-flags.ts';
 
 /** docker's way of reporting run/create failures: "berth: <error>" + help hint, exit 125. */
@@ -29,6 +25,13 @@ export async function createWithPull(ctx: CliContext, plan: CreatePlan): Promise
   } catch (err) {
     if (!isKind(err, 'NotFound') || !/no such image/i.test((err as Error).message)) throw err;
   }
+  // the pull path's modules load only when the image is missing (start-up time of `run`)
+  const [{ encodeRegistryAuth }, { credentialsFor, registryOfImage }, { renderProgress }, { parseReference, qualifiedRepo, withDefaultTag }] = await Promise.all([
+    import('../../../client/auth.ts'),
+    import('../../config-file.ts'),
+    import('../../progress.ts'),
+    import('../../reference.ts'),
+  ]);
   const image = plan.body.Image;
   ctx.err(`Unable to find image '${withDefaultTag(image)}' locally\n`);
   const ref = parseReference(image);
@@ -81,16 +84,23 @@ export async function runForeground(ctx: CliContext, options: ForegroundOptions)
     source.once('end', () => through.end());
     input = through;
   }
-  const { socket } = await client.containers.attach(options.id, {
-    stdin: input,
-    stdout: true,
-    stderr: true,
-    stream: true,
-  });
+  // attach and wait are both registered before start; sent in parallel (one round trip less
+  // than docker's attach → wait), each undone if the other fails
+  const [attached, waiting] = await Promise.allSettled([
+    client.containers.attach(options.id, { stdin: input, stdout: true, stderr: true, stream: true }),
+    client.containers.beginWait(options.id, { condition: options.condition }),
+  ]);
+  if (attached.status === 'rejected' || waiting.status === 'rejected') {
+    if (attached.status === 'fulfilled') attached.value.socket.destroy();
+    if (waiting.status === 'fulfilled') waiting.value.cancel();
+    restoreTerminal();
+    throw attached.status === 'rejected' ? attached.reason : (waiting as PromiseRejectedResult).reason;
+  }
+  const { socket } = attached.value;
+  const waiter = waiting.value;
   const output = options.tty ? copyRaw(socket as Readable, options.stdin ? ttyOutput(io) : io.stdout) : demuxTo(socket as Readable, { stdout: io.stdout, stderr: io.stderr });
   // keep a failure of the stream from being unhandled while we start and wait
   output.catch(() => undefined);
-  const waiter = await client.containers.beginWait(options.id, { condition: options.condition });
   let unfollow = (): void => undefined;
   const forwardSignal = (signal: NodeJS.Signals): void => void client.containers.kill(options.id, { signal }).catch(() => undefined);
   try {
