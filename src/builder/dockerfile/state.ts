@@ -186,8 +186,7 @@ export class BuildRun {
     const parent = st.image?.id ?? '';
     const key = stepKey([...opts.keyParts]);
     if (!this.req.noCache) {
-      const hit = this.deps.cache.lookup(parent, key);
-      const image = hit ? this.deps.images.get(hit) : undefined;
+      const image = this.deps.cache.lookupWith(parent, key, (id) => this.deps.images.get(id));
       if (image) {
         st.say(' ---> Using cache\n');
         st.say(` ---> ${shortId(image.id)}\n`);

@@ -60,14 +60,18 @@ function buildParams(ctx: RequestContext): BuildParams {
   };
 }
 
-/** A JSON-lines response that starts on the first message, so early errors stay HTTP errors. */
+/**
+ * A JSON-lines response that starts on the first message, so early errors stay HTTP errors.
+ * Messages written in one turn of the event loop (a run of cache hits) go out as one chunk.
+ */
 function lazyStream(res: ServerResponse): BuildOutput & { end: () => void } {
   let started = false;
-  let corked = false;
+  let pending = '';
   const flush = (): void => {
-    if (!corked) return;
-    corked = false;
-    res.uncork();
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    res.write(text);
   };
   return {
     get started() {
@@ -78,17 +82,11 @@ function lazyStream(res: ServerResponse): BuildOutput & { end: () => void } {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         started = true;
       }
-      // Messages written in one turn of the event loop (a run of cache hits) go out as one write.
-      if (!corked) {
-        corked = true;
-        res.cork();
-        process.nextTick(flush);
-      }
-      res.write(JSON.stringify(m) + '\r\n');
+      if (pending === '') process.nextTick(flush);
+      pending += JSON.stringify(m) + '\r\n';
     },
     end() {
       if (!started) res.writeHead(200, { 'Content-Type': 'application/json' });
-      // Before end(): a corked chunked response would send its buffered chunks after the last one.
       flush();
       res.end();
     },
