@@ -64,19 +64,33 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord, opt
     phases[name] = Math.round((performance.now() - t0) * 10) / 10;
   };
   try {
-    await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
-    await deps.host.mountAll(await deps.snapshots.mounts(rec.id), paths.rootfs);
-    mounted = true;
-    const extraMounts = deps.volumes ? await deps.volumes.mount(rec, paths.rootfs) : [];
-    volumesMounted = true;
-    mark('mounted');
     const args = processArgs(rec.config);
     if (args.length === 0) throw new InvalidParameter('no command specified');
-    const user = await resolveUser(paths.rootfs, rec.config.User, (rec.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
-    const hostname = rec.config.Hostname + (rec.config.Domainname ? `.${rec.config.Domainname}` : '');
+    // Independent until the spec: the root filesystem (then the user, read from it) and the
+    // network's addresses (then /etc/hosts and resolv.conf). A failure of either is reported with
+    // the filesystem's first, as when they ran one after the other; the catch undoes both.
+    const fsReady = (async () => {
+      await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
+      await deps.host.mountAll(await deps.snapshots.mounts(rec.id), paths.rootfs);
+      mounted = true;
+      const extraMounts = deps.volumes ? await deps.volumes.mount(rec, paths.rootfs) : [];
+      volumesMounted = true;
+      mark('mounted');
+      const user = await resolveUser(paths.rootfs, rec.config.User, (rec.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
+      return { extraMounts, user };
+    })();
     networkPrepared = true;
-    const net = await prepareNetwork(deps, rec);
-    if (deps.network) await writeNetworkEtcFiles(paths, rec.config, rec.hostConfig, { addresses: net.addresses, dnsServer: net.dnsServer, hostGateway: deps.network.hostGateway() });
+    const netReady = (async () => {
+      const net = await prepareNetwork(deps, rec);
+      if (deps.network) await writeNetworkEtcFiles(paths, rec.config, rec.hostConfig, { addresses: net.addresses, dnsServer: net.dnsServer, hostGateway: deps.network.hostGateway() });
+      return net;
+    })();
+    const [fsr, netr] = await Promise.allSettled([fsReady, netReady]);
+    if (fsr.status === 'rejected') throw fsr.reason;
+    if (netr.status === 'rejected') throw netr.reason;
+    const { extraMounts, user } = fsr.value;
+    const net = netr.value;
+    const hostname = rec.config.Hostname + (rec.config.Domainname ? `.${rec.config.Domainname}` : '');
     mark('network');
     const spec = buildSpec({
       id: rec.id,
