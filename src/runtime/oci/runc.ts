@@ -20,8 +20,9 @@ export interface OciRuntimeOptions {
   /** Per-command timeout; a wedged runtime must not hang the daemon. */
   timeoutMs?: number;
   /**
-   * Start a created container by reading runc's exec FIFO directly instead of spawning
-   * `runc start` (saves a process spawn, ~8 ms here). Default: on for runc, off otherwise.
+   * Start a created container through its exec FIFO directly (runc: read it; crun: write it)
+   * instead of spawning `<runtime> start` (saves a process spawn, ~8 ms here). Default: on for
+   * runc and crun, off otherwise.
    */
   fifoStart?: boolean;
   /**
@@ -42,12 +43,15 @@ export class OciRuntimeCli {
   private readonly timeoutMs: number;
   private readonly fifoStart: boolean;
   private readonly inProcessDelete: boolean;
+  /** crun's side of the exec FIFO is the other way round (start writes, init reads). */
+  private readonly crunFifo: boolean;
 
   constructor(opts: OciRuntimeOptions) {
     this.path = opts.path;
     this.root = opts.root;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.fifoStart = opts.fifoStart ?? basename(opts.path) === 'runc';
+    this.fifoStart = opts.fifoStart ?? (basename(opts.path) === 'runc' || basename(opts.path) === 'crun');
+    this.crunFifo = basename(opts.path) === 'crun';
     this.inProcessDelete = opts.inProcessDelete ?? basename(opts.path) === 'runc';
   }
 
@@ -67,7 +71,8 @@ export class OciRuntimeCli {
   }
 
   async start(id: string): Promise<void> {
-    if (this.fifoStart && (await startViaExecFifo(join(this.root, id, 'exec.fifo'), this.timeoutMs))) return;
+    const fifo = join(this.root, id, 'exec.fifo');
+    if (this.fifoStart && (await (this.crunFifo ? startCrunViaExecFifo(fifo) : startViaExecFifo(fifo, this.timeoutMs)))) return;
     const r = await this.exec(['start', id], { allowFailure: true });
     if (r.code !== 0) this.fail('runtime start', id, r.stderr);
   }
@@ -174,6 +179,31 @@ async function startViaExecFifo(fifo: string, timeoutMs: number): Promise<boolea
     await fh.close();
   }
   await rm(fifo, { force: true });
+  return true;
+}
+
+/**
+ * What `crun start` does (libcrun_container_start → libcrun_status_write_exec_fifo): crun's init
+ * blocks reading `<root>/<id>/exec.fifo`; start opens it for writing, unlinks it (its absence is
+ * what makes `crun state` say running) and writes one byte. crun then runs poststart hooks and
+ * handles a notify socket, neither of which berth's specs have. Returns false (caller falls back
+ * to `crun start`) when there is no FIFO or no reader (init gone), so crun reports those itself.
+ */
+async function startCrunViaExecFifo(fifo: string): Promise<boolean> {
+  let fh;
+  try {
+    // Non-blocking: ENXIO at once if init is not reading (gone), rather than hanging.
+    fh = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    if (!(await fh.stat()).isFIFO()) return false;
+    await rm(fifo, { force: true });
+    await fh.write(Buffer.from([0]));
+  } finally {
+    await fh.close();
+  }
   return true;
 }
 
