@@ -2,12 +2,12 @@
 // negotiation, pagination, and the spec's error bodies. No business state lives here.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { log } from '../../lib/logger.ts';
 import { MediaTypes } from '../../types/oci.ts';
 import { IMAGE_MANIFEST_TYPES, INDEX_TYPES, MANIFEST_TYPES, manifestMediaType, parseManifest, type AnyManifest } from '../manifest.ts';
 import type { Access, Authorizer } from './auth.ts';
 import { RegistryError } from './errors.ts';
+import { sendFileRange } from './sendfile.ts';
 import { checkDigest, isTag, validName, type RegistryStorage } from './storage.ts';
 import type { TokenIssuer } from './token.ts';
 
@@ -256,7 +256,8 @@ export function createRegistryHandler(opts: RegistryHandlerOptions): (req: Incom
       return;
     }
     res.writeHead(range ? 206 : 200, { ...COMMON_HEADERS, ...headers });
-    await pipeline(storage.openBlob(digest, range), res);
+    await sendFileRange(res, storage.blobPath(digest), range);
+    res.end();
   }
 
   function uploadHeaders(name: string, id: string, size: number): Record<string, string> {
