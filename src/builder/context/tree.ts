@@ -281,13 +281,19 @@ function feed(src: Readable, extract: tar.Extract): () => void {
   const onError = (err: Error): void => {
     extract.destroy(err);
   };
+  // A client that goes away mid-upload: no 'end', maybe no 'error' either.
+  const onClose = (): void => {
+    if (!src.readableEnded) extract.destroy(new Error('Unexpected end of data: the client closed the connection'));
+  };
   src.on('data', onData);
   src.on('end', onEnd);
   src.on('error', onError);
+  src.on('close', onClose);
   return () => {
     src.off('data', onData);
     src.off('end', onEnd);
     src.off('error', onError);
+    src.off('close', onClose);
     sink?.off('drain', resume);
   };
 }

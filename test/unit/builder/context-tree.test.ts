@@ -194,3 +194,21 @@ test('ContextTree: a file equal to the previous build\'s reuses its digest; a ch
     rmSync(base, { recursive: true, force: true });
   }
 });
+
+test('ContextTree: a body that stops without an end (client gone) fails the receive and frees the pool', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'berth-ctxtree-'));
+  try {
+    const body = await tarOf([{ header: { name: 'f' }, body: randomBytes(200_000) }]);
+    const src = new Readable({ read() {} });
+    src.push(body.subarray(0, 70_000));
+    setTimeout(() => src.destroy(), 20);
+    await assert.rejects(ContextTree.receive(src, scratchIn(base)), /not a valid tar archive|closed|aborted/);
+    // The pool is free again: the next context fits in memory.
+    const s = scratchIn(base);
+    const next = await ContextTree.receive(chunked(body), s);
+    assert.equal(s.made, false);
+    await next.close();
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
