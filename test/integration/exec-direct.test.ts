@@ -103,3 +103,23 @@ test('a running non-TTY exec is killed and reaped when its container stops; exit
   assert.equal(actions[2].Actor.Attributes.exitCode, String(res.code));
   assert.equal((await docker(daemon(), ['rm', 'stopme'])).code, 0);
 });
+
+test('an exec started later than right after its create resolves its user at start (a user added in between is found)', async () => {
+  const r = await docker(daemon(), ['run', '-d', '--name', 'late', 'busybox', 'sleep', '1000']);
+  assert.equal(r.code, 0, r.stderr);
+  const created = await daemon().api('POST', '/containers/late/exec', { Cmd: ['id', '-u'], User: 'newbie', AttachStdout: true, AttachStderr: true });
+  assert.equal(created.status, 201, created.body);
+  const id = created.json<{ Id: string }>().Id;
+  const add = await docker(daemon(), ['exec', 'late', 'sh', '-c', 'echo newbie:x:4242:4242::/tmp:/bin/sh >> /etc/passwd']);
+  assert.equal(add.code, 0, add.stderr);
+  await new Promise((res) => setTimeout(res, 1200)); // past the window in which the create's spec is reused
+  const start = await daemon().api('POST', `/exec/${id}/start`, { Detach: true, Tty: false });
+  assert.equal(start.status, 200, start.body);
+  const info = await until(
+    'the exec to end',
+    async () => (await daemon().api('GET', `/exec/${id}/json`)).json<{ ExitCode: number | null }>(),
+    (i) => i.ExitCode !== null,
+  );
+  assert.equal(info.ExitCode, 0);
+  assert.equal((await docker(daemon(), ['rm', '-f', 'late'])).code, 0);
+});

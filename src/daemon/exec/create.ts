@@ -4,6 +4,7 @@ import type { ExecCreateRequest } from '../../types/docker.ts';
 import type { ContainerRecord } from '../containers/record.ts';
 import { publishExecEvent, type ExecDeps } from './deps.ts';
 import type { ExecRecord } from './store.ts';
+import { buildExecProcess } from './process.ts';
 
 /** 409 unless the container is running (dockerd's getActiveContainer texts). */
 export function requireActive(rec: ContainerRecord): void {
@@ -46,6 +47,14 @@ export function createExec(deps: ExecDeps, ref: string, body: ExecCreateRequest)
   };
   deps.execs.collect((id) => deps.repo.get(id) !== undefined);
   deps.execs.add(rec);
+  if (!rec.tty) {
+    // Overlaps reading config.json and the container's passwd/group with the client's next request
+    // (from a microtask: after the create's answer is written). A failure surfaces at start, where
+    // it belongs (exit 126), so it is caught here.
+    const process = Promise.resolve().then(() => buildExecProcess(deps, ctr, rec));
+    process.catch(() => undefined);
+    rec.prepared = { at: Date.now(), process };
+  }
   publishExecEvent(deps, ctr, rec, 'exec_create');
   return { Id: rec.id };
 }

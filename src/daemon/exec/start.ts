@@ -10,6 +10,9 @@ import { publishExecEvent, type ExecDeps } from './deps.ts';
 import { buildExecProcess } from './process.ts';
 import type { ExecRecord } from './store.ts';
 
+/** How long a process spec built at create is used by the start (older: built again, e.g. the user may be new). */
+const PREPARED_FRESH_MS = 1000;
+
 export interface ExecStartOptions {
   detach: boolean;
   /** ConsoleSize from the start body (API ≥ 1.42) overrides the one given at create. */
@@ -58,7 +61,9 @@ export async function launchExec(deps: ExecDeps, ctr: ContainerRecord, e: ExecRe
   let session: RuntimeExec;
   try {
     requireActive(ctr); // it may have stopped since the exec was created
-    const process = await buildExecProcess(deps, ctr, e);
+    const prepared = e.prepared;
+    e.prepared = undefined;
+    const process = prepared && Date.now() - prepared.at < PREPARED_FRESH_MS ? await prepared.process : await buildExecProcess(deps, ctr, e);
     publishExecEvent(deps, ctr, e, 'exec_start');
     session = await deps.runtime.exec({ containerId: ctr.id, execId: e.id, process, stdin: io.stdin, attach: io.attach });
   } catch (err) {

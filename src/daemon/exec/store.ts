@@ -1,5 +1,5 @@
 import { NotFound } from '../../lib/errors.ts';
-import type { RuntimeExec } from '../../runtime/types.ts';
+import type { ExecProcessSpec, RuntimeExec } from '../../runtime/types.ts';
 
 /** An exec instance as created by POST /containers/{id}/exec (kept in memory, as dockerd does). */
 export interface ExecRecord {
@@ -23,6 +23,11 @@ export interface ExecRecord {
   session?: RuntimeExec;
   /** When the exec ended (ms since epoch), for garbage collection. */
   endedAt?: number;
+  /**
+   * The process spec built in the background at create (non-TTY execs), used by a start that
+   * follows within PREPARED_FRESH_MS: the docker CLI sends the start a millisecond later.
+   */
+  prepared?: { at: number; process: Promise<ExecProcessSpec> };
 }
 
 /** How long a finished exec stays inspectable (dockerd collects them after 5 minutes too). */

@@ -1,6 +1,6 @@
 // Resolve a path inside a container rootfs the way the container would see it: symlinks (absolute or
 // relative, including `..`) are followed but can never leave the rootfs (like filepath-securejoin).
-import { lstat, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidParameter } from '../../lib/errors.ts';
 
@@ -8,6 +8,14 @@ const MAX_SYMLINKS = 255;
 
 /** Host path for container path `p` under `root`; missing components are kept as they are. */
 export async function resolveInRoot(root: string, p: string): Promise<string> {
+  return resolveInRootSync(root, p);
+}
+
+/**
+ * resolveInRoot without the thread pool: a few lstat calls on the container's rootfs, each a
+ * fraction of an async round trip (exec and create resolve /etc/passwd and /etc/group this way).
+ */
+export function resolveInRootSync(root: string, p: string): string {
   let pending = p.split('/').filter(Boolean);
   const done: string[] = [];
   let links = 0;
@@ -21,7 +29,7 @@ export async function resolveInRoot(root: string, p: string): Promise<string> {
     const host = join(root, ...done, part);
     let st;
     try {
-      st = await lstat(host);
+      st = lstatSync(host);
     } catch {
       done.push(part, ...pending.filter((x) => x !== '.'));
       break;
@@ -31,7 +39,7 @@ export async function resolveInRoot(root: string, p: string): Promise<string> {
       continue;
     }
     if (++links > MAX_SYMLINKS) throw new InvalidParameter(`too many symlinks resolving ${p} in container rootfs`);
-    const target = await readlink(host);
+    const target = readlinkSync(host);
     if (target.startsWith('/')) done.length = 0;
     pending = [...target.split('/').filter(Boolean), ...pending];
   }
