@@ -182,7 +182,13 @@ export async function directExec(ctx: DirectExecContext, opts: RuntimeExecOption
   };
 
   const args = ['--root', ctx.runtimeRoot, '--log-format=json', `--log=${logFile}`, 'exec', '--process', processFile, '--pid-file', pidFile, opts.containerId];
-  const child = await startRuntime(ctx.runtimePath, args, { stdin: opts.stdin && opts.attach, output: opts.attach });
+  let child: RuntimeChild;
+  try {
+    child = await startRuntime(ctx.runtimePath, args, { stdin: opts.stdin && opts.attach, output: opts.attach });
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
 
   // Output: both pipes into one queue in arrival order.
   const queue = new Readable({ objectMode: true, read() {} });
