@@ -1,18 +1,11 @@
 // berth: the CLI entry point. Kept tiny: compile cache first, then only the invoked command loads.
 import module from 'node:module';
 
-// Node ≥22.1 caches compiled code (V8 code cache) on disk; it roughly halves start-up on later
-// runs. Not in Node's default os.tmpdir()/node-compile-cache: a world-writable /tmp would let any
-// user plant code cache that root's berth then runs. root: /var/cache/berth; other users: their
-// XDG cache dir; NODE_COMPILE_CACHE (Node's own switch, already applied) wins. Filled by the first
-// run of each command; see docs/DESIGN-NOTES.md "Start-up and memory".
-function compileCacheDir(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE) return undefined;
-  if (process.getuid?.() === 0) return '/var/cache/berth/node-compile-cache';
-  const base = env.XDG_CACHE_HOME || (env.HOME ? `${env.HOME}/.cache` : undefined);
-  return base ? `${base}/berth/node-compile-cache` : undefined;
-}
-const cacheDir = compileCacheDir(process.env);
+import { compileCacheDir } from './compile-cache.ts';
+
+// Node ≥22.1 caches compiled code on disk; it roughly halves start-up on later runs (where the
+// cache lives and why: compile-cache.ts)
+const cacheDir = compileCacheDir(process.env, process.getuid?.());
 if (cacheDir) module.enableCompileCache?.(cacheDir);
 
 const args = process.argv.slice(2);

@@ -1,7 +1,11 @@
 // berthd: the composition root. Parses flags, wires concrete backends into the daemon services,
 // reconciles state from the last run, and serves the Docker Engine API.
 import module from 'node:module';
-module.enableCompileCache?.();
+import { compileCacheDir } from './compile-cache.ts';
+// static imports below are evaluated before this line runs: the cache serves the modules loaded
+// on first use (builder, registry client, image transfer, …)
+const cacheDir = compileCacheDir(process.env, process.getuid?.());
+if (cacheDir) module.enableCompileCache?.(cacheDir);
 
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { dirname } from "node:path";
