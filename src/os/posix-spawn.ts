@@ -21,6 +21,8 @@ export interface LightSpawnOptions {
   output?: boolean;
   /** An open fd to use as the child's stderr (instead of /dev/null; not with `output`). */
   stderrFd?: number;
+  /** Working directory of the child (glibc ≥ 2.29); the daemon's otherwise. */
+  cwd?: string;
   /**
    * Bidirectional socketpairs passed as fds 3, 4, … (like child_process's extra 'pipe' stdio),
    * for a monitor that daemonizes (conmon). With any, there is no exit pipe (the daemonized child
@@ -108,6 +110,12 @@ async function load(): Promise<Binding | undefined> {
   const waitpid = lib.func('int waitpid(int pid, void *status, int options)');
   // glibc ≥ 2.34: close every fd above the exit pipe in the child, also any the daemon inherited
   // without close-on-exec (child_process relies on close-on-exec alone).
+  let faChdir: KoffiFn | undefined;
+  try {
+    faChdir = lib.func('int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)');
+  } catch {
+    faChdir = undefined;
+  }
   let faCloseFrom: KoffiFn | undefined;
   try {
     faCloseFrom = lib.func('int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)');
@@ -214,6 +222,10 @@ async function load(): Promise<Binding | undefined> {
         faDup2(fa, exitW, 3);
       }
       if (faCloseFrom) faCloseFrom(fa, 3 + Math.max(1, extra));
+      if (opts.cwd !== undefined) {
+        if (!faChdir) throw new SystemError(`${cmd}: posix_spawn cannot set a working directory here`);
+        faChdir(fa, opts.cwd);
+      }
       attrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
       attrSetSigmask(attr, emptySet);
       attrSetSigdefault(attr, fullSet);

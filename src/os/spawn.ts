@@ -12,6 +12,8 @@ export interface DetachedSpawnOptions {
   extraPipes?: number;
   /** An open fd to use as the child's stderr (diagnostics); /dev/null otherwise. */
   stderrFd?: number;
+  /** Working directory of the monitor (berthd's own otherwise). */
+  cwd?: string;
 }
 
 export interface DetachedChild {
@@ -29,7 +31,7 @@ export async function spawnDetached(cmd: string, args: readonly string[], opts: 
   if (light) {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env[k] = v;
-    const c = light.spawn(cmd, [cmd, ...args], { env, stderrFd: opts.stderrFd, extraSockets: opts.extraPipes ?? 0 });
+    const c = light.spawn(cmd, [cmd, ...args], { env, stderrFd: opts.stderrFd, extraSockets: opts.extraPipes ?? 0, cwd: opts.cwd });
     return { pid: c.pid, pipes: c.sockets, exited: c.exited };
   }
   return spawnWithChildProcess(cmd, args, opts);
@@ -42,7 +44,7 @@ function spawnWithChildProcess(cmd: string, args: readonly string[], opts: Detac
     for (let i = 0; i < extra; i++) stdio.push('pipe');
     // detached → setsid(): the monitor gets its own session and process group, so a signal to
     // berthd's group (Ctrl-C, systemd stop) does not reach it.
-    const child = spawn(cmd, args, { stdio, env: opts.env, detached: true });
+    const child = spawn(cmd, args, { stdio, env: opts.env, detached: true, cwd: opts.cwd });
     const exited = new Promise<number>((res) => {
       child.on('exit', (code, signal) => res(code ?? (signal ? 128 : 0)));
     });

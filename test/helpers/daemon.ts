@@ -80,6 +80,8 @@ export class TestDaemon {
     this.proc = spawn(cmd, [...pre, BERTHD, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--cgroup-parent', this.cgroupParent, '--log-level', 'debug', ...driverArgs, ...this.netArgs, ...extraArgs], {
       env: { ...process.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own directory as cwd: what berthd or its monitors leave in their cwd shows up there.
+      cwd: this.dir,
     });
     this.proc.stdout!.on('data', (d: Buffer) => (this.logs += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.logs += d.toString()));

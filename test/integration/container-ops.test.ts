@@ -2,6 +2,8 @@
 // OOM kill, --init, stop signal/timeout. The real docker CLI and berth against a real berthd.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { useDaemon, docker, berth, type TestDaemon } from '../helpers/daemon.ts';
 
 const daemon = useDaemon();
@@ -44,6 +46,8 @@ test('-m 16m with a memory hog is OOM-killed: exit 137, OOMKilled true, an oom e
   assert.equal((await docker(daemon(), ['wait', k])).stdout.trim(), '137');
   assert.equal((await docker(daemon(), ['inspect', '-f', '{{.State.OOMKilled}}', k])).stdout.trim(), 'false');
   await docker(daemon(), ['rm', '-f', 'hog', 'killed']);
+  // conmon writes an `oom` file into its cwd: that must be its monitor directory, not berthd's cwd.
+  assert.equal(existsSync(join(daemon().dir, 'oom')), false, 'no oom file in berthd\'s working directory');
 });
 
 test('an OOM kill of a child (the init survives) is announced while the container runs, as dockerd does', async () => {

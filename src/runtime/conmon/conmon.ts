@@ -155,6 +155,9 @@ export class ConmonRuntime implements ContainerRuntime {
         env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
         extraPipes: 2,
         stderrFd: conmonLog.fd,
+        // conmon writes an `oom` file into its working directory when the container is OOM-killed:
+        // keep it in the monitor directory (removed with it), not in berthd's cwd.
+        cwd: dir,
       });
     } finally {
       await conmonLog.close();

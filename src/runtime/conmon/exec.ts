@@ -66,6 +66,7 @@ export async function conmonExec(ctx: ConmonExecContext, opts: RuntimeExecOption
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...(opts.attach ? { _OCI_ATTACHPIPE: '5' } : {}) },
       extraPipes: opts.attach ? 3 : 2,
       stderrFd: conmonLog.fd,
+      cwd: dir,
     });
   } catch (err) {
     await cleanup();

@@ -49,7 +49,7 @@ test('posix_spawn: extra sockets as fds 3 and 4 and stderr to a given fd, for a 
   try {
     const errFd = openSync(`${dir}/err`, 'a');
     // Like conmon: answer on fd 3, read the start byte from fd 4, leave a grandchild holding the fds.
-    const c = b.spawn('/bin/sh', ['sh', '-c', 'echo ready >&3; read -r x <&4; echo "got $x" >&3; echo diag >&2; (sleep 0.3 <&- 3>&- 4>&- &); ls /proc/$$/fd >&3; exit 5'], { env, stderrFd: errFd, extraSockets: 2 });
+    const c = b.spawn('/bin/sh', ['sh', '-c', 'echo ready >&3; read -r x <&4; echo "got $x" >&3; echo diag >&2; pwd >&2; (sleep 0.3 <&- 3>&- 4>&- &); ls /proc/$$/fd >&3; exit 5'], { env, stderrFd: errFd, extraSockets: 2, cwd: dir });
     closeSync(errFd);
     assert.equal(c.sockets.length, 2);
     const [sync, start] = c.sockets;
@@ -60,7 +60,7 @@ test('posix_spawn: extra sockets as fds 3 and 4 and stderr to a given fd, for a 
     assert.deepEqual(lines.slice(0, 2), ['ready', 'got go']);
     // 0-2 and the two sockets; no exit pipe, nothing of the daemon's (dash keeps its own fds at 10+)
     assert.deepEqual(lines.slice(2).filter((f) => Number(f) < 10).sort(), ['0', '1', '2', '3', '4']);
-    assert.equal(readFileSync(`${dir}/err`, 'utf8'), 'diag\n');
+    assert.equal(readFileSync(`${dir}/err`, 'utf8'), `diag\n${dir}\n`, 'stderr to the given fd, in the given cwd');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
