@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { DEFAULT_CONFIG, DEFAULT_NETWORK_CONFIG, type DaemonConfig } from '../daemon/config.ts';
 import { InvalidParameter } from '../lib/errors.ts';
@@ -102,7 +102,8 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
     },
     strict: true,
   });
-  const execRoot = values['exec-root'] ?? DEFAULT_CONFIG.execRoot;
+  // Absolute, as dockerd makes them: conmon and runc run in other working directories.
+  const execRoot = resolve(values['exec-root'] ?? DEFAULT_CONFIG.execRoot);
   const runtime = values['default-runtime'] ?? 'runc';
   if (runtime !== 'runc' && runtime !== 'crun') throw new InvalidParameter(`unknown runtime: ${runtime} (runc or crun)`);
   const storage = values['storage-driver'];
@@ -150,10 +151,10 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig & { help: boolean
     tls,
     logDriver,
     logOpts,
-    dataRoot: values['data-root'] ?? DEFAULT_CONFIG.dataRoot,
+    dataRoot: resolve(values['data-root'] ?? DEFAULT_CONFIG.dataRoot),
     execRoot,
     hosts: values.host && values.host.length > 0 ? values.host : DEFAULT_CONFIG.hosts,
-    pidfile: values.pidfile ?? join(execRoot, 'berthd.pid'),
+    pidfile: resolve(values.pidfile ?? join(execRoot, 'berthd.pid')),
     logLevel,
     debug,
     defaultRuntime: runtime,
