@@ -2,7 +2,7 @@
 // module: each replaces a mount(8)/umount(8) process (a fork of the whole daemon plus an exec,
 // ~4 ms each on the run path). Loaded on first use; if koffi cannot load (another platform, no
 // binary), callers fall back to the commands.
-import { log } from '../lib/logger.ts';
+import { koffiLibc, type KoffiFn } from './koffi.ts';
 
 /** Result of a call: 0 or the errno it failed with. */
 export type Errno = number;
@@ -15,17 +15,6 @@ export interface Libc {
   strerror(errno: Errno): string;
 }
 
-// Subset of the koffi API used here (its own typings describe far more).
-interface KoffiFn {
-  async(...args: unknown[]): void;
-  (...args: unknown[]): unknown;
-}
-interface Koffi {
-  load(path: string): { func(decl: string): KoffiFn };
-  errno(): number;
-  config(opts: Record<string, number>): void;
-}
-
 let loaded: Promise<Libc | undefined> | undefined;
 
 /** The libc binding, or undefined when koffi is unavailable. */
@@ -35,24 +24,13 @@ export function libc(): Promise<Libc | undefined> {
 }
 
 async function load(): Promise<Libc | undefined> {
-  let koffi: Koffi;
-  try {
-    koffi = (await import('koffi')).default as unknown as Koffi;
-  } catch (err) {
-    log.warn('koffi unavailable; mounting through mount(8)', { error: err });
-    return undefined;
-  }
-  // Calls here are few and small: keep the per-thread pools koffi preallocates small.
-  try {
-    koffi.config({ sync_stack_size: 64 * 1024, sync_heap_size: 64 * 1024, async_stack_size: 64 * 1024, async_heap_size: 64 * 1024, resident_async_pools: 2 });
-  } catch {
-    // config can only be set before the first call; defaults are fine too
-  }
-  const lib = koffi.load('libc.so.6');
-  const mountFn = lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
-  const umountFn = lib.func('int umount2(const char *target, int flags)');
-  const strerrorFn = lib.func('const char *strerror(int errnum)');
-  const syncfsFn = lib.func('int syncfs(int fd)');
+  const bound = await koffiLibc();
+  if (!bound) return undefined;
+  const { koffi, func } = bound;
+  const mountFn = func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
+  const umountFn = func('int umount2(const char *target, int flags)');
+  const strerrorFn = func('const char *strerror(int errnum)');
+  const syncfsFn = func('int syncfs(int fd)');
   // Async calls run on a worker thread (an unmount may wait for writeback); koffi hands the
   // worker's errno to the main thread before the callback runs.
   const call = (fn: KoffiFn, args: unknown[]): Promise<Errno> =>

@@ -12,6 +12,7 @@ import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { SystemError } from '../lib/errors.ts';
 import { log } from '../lib/logger.ts';
+import { koffiLibc, type KoffiFn } from './koffi.ts';
 
 export interface LightSpawnOptions {
   env: Record<string, string>;
@@ -42,15 +43,6 @@ export interface LightChild {
   sockets: Socket[];
 }
 
-interface KoffiFn {
-  (...args: unknown[]): unknown;
-}
-interface Koffi {
-  load(path: string): { func(decl: string): KoffiFn };
-  errno(): number;
-  config(opts: Record<string, number>): void;
-}
-
 interface Binding {
   spawn(cmd: string, argv: readonly string[], opts: LightSpawnOptions): LightChild;
 }
@@ -78,47 +70,36 @@ export function posixSpawn(): Promise<Binding | undefined> {
 }
 
 async function load(): Promise<Binding | undefined> {
-  if (process.platform !== 'linux') return undefined;
-  let koffi: Koffi;
-  try {
-    koffi = (await import('koffi')).default as unknown as Koffi;
-  } catch (err) {
-    log.warn('koffi unavailable; spawning through child_process', { error: err });
-    return undefined;
-  }
-  try {
-    koffi.config({ sync_stack_size: 64 * 1024, sync_heap_size: 64 * 1024, async_stack_size: 64 * 1024, async_heap_size: 64 * 1024, resident_async_pools: 2 });
-  } catch {
-    // set already (src/os/libc.ts uses the same values) or after the first call: fine
-  }
-  const lib = koffi.load('libc.so.6');
-  const pipe2 = lib.func('int pipe2(void *fds, int flags)');
-  const socketpair = lib.func('int socketpair(int domain, int type, int protocol, void *fds)');
-  const close = lib.func('int close(int fd)');
-  const faInit = lib.func('int posix_spawn_file_actions_init(void *fa)');
-  const faDestroy = lib.func('int posix_spawn_file_actions_destroy(void *fa)');
-  const faDup2 = lib.func('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)');
-  const faOpen = lib.func('int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, int mode)');
-  const attrInit = lib.func('int posix_spawnattr_init(void *attr)');
-  const attrDestroy = lib.func('int posix_spawnattr_destroy(void *attr)');
-  const attrSetFlags = lib.func('int posix_spawnattr_setflags(void *attr, short flags)');
-  const attrSetSigmask = lib.func('int posix_spawnattr_setsigmask(void *attr, void *set)');
-  const attrSetSigdefault = lib.func('int posix_spawnattr_setsigdefault(void *attr, void *set)');
-  const sigemptyset = lib.func('int sigemptyset(void *set)');
-  const sigfillset = lib.func('int sigfillset(void *set)');
-  const spawnFn = lib.func('int posix_spawn(void *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)');
-  const waitpid = lib.func('int waitpid(int pid, void *status, int options)');
+  const bound = await koffiLibc();
+  if (!bound) return undefined;
+  const { koffi, func } = bound;
+  const pipe2 = func('int pipe2(void *fds, int flags)');
+  const socketpair = func('int socketpair(int domain, int type, int protocol, void *fds)');
+  const close = func('int close(int fd)');
+  const faInit = func('int posix_spawn_file_actions_init(void *fa)');
+  const faDestroy = func('int posix_spawn_file_actions_destroy(void *fa)');
+  const faDup2 = func('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)');
+  const faOpen = func('int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, int mode)');
+  const attrInit = func('int posix_spawnattr_init(void *attr)');
+  const attrDestroy = func('int posix_spawnattr_destroy(void *attr)');
+  const attrSetFlags = func('int posix_spawnattr_setflags(void *attr, short flags)');
+  const attrSetSigmask = func('int posix_spawnattr_setsigmask(void *attr, void *set)');
+  const attrSetSigdefault = func('int posix_spawnattr_setsigdefault(void *attr, void *set)');
+  const sigemptyset = func('int sigemptyset(void *set)');
+  const sigfillset = func('int sigfillset(void *set)');
+  const spawnFn = func('int posix_spawn(void *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)');
+  const waitpid = func('int waitpid(int pid, void *status, int options)');
   // glibc ≥ 2.34: close every fd above the exit pipe in the child, also any the daemon inherited
   // without close-on-exec (child_process relies on close-on-exec alone).
   let faChdir: KoffiFn | undefined;
   try {
-    faChdir = lib.func('int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)');
+    faChdir = func('int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)');
   } catch {
     faChdir = undefined;
   }
   let faCloseFrom: KoffiFn | undefined;
   try {
-    faCloseFrom = lib.func('int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)');
+    faCloseFrom = func('int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)');
   } catch {
     faCloseFrom = undefined;
   }
