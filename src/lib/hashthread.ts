@@ -69,7 +69,6 @@ class HashWorker {
     if (!this.worker) {
       try {
         const w = new Worker(WORKER_SOURCE, { eval: true });
-        w.unref();
         w.on('message', (m: { id?: number; digest?: string; error?: string; op?: string; data?: ArrayBuffer }) => {
           if (m.op === 'free') {
             if (m.data && this.pool.length < 8) this.pool.push(m.data);
@@ -90,7 +89,8 @@ class HashWorker {
     }
     if (this.idle) clearTimeout(this.idle);
     this.idle = undefined;
-    this.live++;
+    // Referenced while a hash is open (an awaited digest keeps the process alive), not when idle.
+    if (this.live++ === 0) this.worker!.ref();
     return this.nextId++;
   }
 
@@ -113,6 +113,7 @@ class HashWorker {
 
   private close(): void {
     if (--this.live > 0 || !this.worker) return;
+    this.worker.unref();
     this.idle = setTimeout(() => {
       const w = this.worker;
       this.worker = undefined;

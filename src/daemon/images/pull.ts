@@ -6,7 +6,7 @@
 // its files are durable. Docker's JSON progress is written to the sink. An interrupted download
 // is retried from where it stopped (Range); a failed pull leaves no partial blob or snapshot.
 import { createHash } from 'node:crypto';
-import { Readable, Transform, Writable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { chainId, shortId, sha256 } from '../../lib/digest.ts';
 import { BerthError, InvalidParameter, NotFound, NotImplemented, SystemError, Unavailable, errorMessage, isKind } from '../../lib/errors.ts';
@@ -406,7 +406,16 @@ async function downloadThenUnpack(deps: ImageServiceDeps, s: PullState, p: Layer
 /** Download one layer into the content store, resuming with Range after a broken connection. */
 async function download(deps: ImageServiceDeps, s: PullState, layer: Descriptor, id: string, signal: AbortSignal, sink: ProgressSink): Promise<void> {
   const counter = new ProgressCounter(sink, id, 'Downloading', layer.size);
-  await deps.content.writeStream(Readable.from(blobBytes(s.session, s.r.repo, layer, signal, (n) => counter.set(n))), { expected: layer.digest, mediaType: layer.mediaType });
+  const w = await deps.content.openWriter({ expected: layer.digest, mediaType: layer.mediaType, size: layer.size });
+  try {
+    for await (const chunk of blobBytes(s.session, s.r.repo, layer, signal, (n) => counter.set(n))) {
+      const wait = w.write(chunk);
+      if (wait) await wait;
+    }
+    await w.commit();
+  } finally {
+    await w.abort();
+  }
   sink(status(id, 'Verifying Checksum'));
   sink(status(id, 'Download complete'));
 }

@@ -41,6 +41,11 @@ interface ApplyState {
   dirTimes: Array<{ path: string; mtime: Date }>;
   /** Write large files back early (LayerSinkOptions.durable). */
   durable: boolean;
+  /**
+   * Directories this layer created or checked that are reached from the root without a symlink
+   * (absolute paths); an entry that replaces or removes one drops it and everything below.
+   */
+  realDirs: Set<string>;
 }
 
 export interface LayerSinkOptions extends ApplyOptions {
@@ -128,7 +133,7 @@ class Sink implements LayerSink {
     }
     const extract = tar.extract();
     this.extract = extract;
-    const state: ApplyState = { root: dir, whiteouts: opts.whiteouts ?? 'overlay', written: new Set(), size: 0, dirTimes: [], durable: opts.durable === true };
+    const state: ApplyState = { root: dir, whiteouts: opts.whiteouts ?? 'overlay', written: new Set(), size: 0, dirTimes: [], durable: opts.durable === true, realDirs: new Set() };
     this.state = state;
     this.applying = (async () => {
       try {
@@ -291,18 +296,36 @@ async function applyEntry(state: ApplyState, h: Header, entry: EntryBody): Promi
     return;
   }
 
-  const resolved = await resolveParentInScope(state.root, parts);
-  const path = joinInside(state.root, resolved);
+  // The parent is resolved in scope (symlinks followed as if the root were /) and created, unless
+  // this layer already made or checked it as a real directory reached without a symlink: then
+  // the lexical path is the resolved one, and an lstat per component plus a mkdir are saved.
+  let path: string;
+  let direct: boolean;
+  const parentKey = joinInside(state.root, parts.slice(0, -1));
+  if (state.realDirs.has(parentKey)) {
+    path = joinInside(state.root, parts);
+    direct = true;
+  } else {
+    const resolved = await resolveParentInScope(state.root, parts);
+    path = joinInside(state.root, resolved);
+    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    direct = resolved.length === parts.length && resolved.every((p, i) => p === parts[i]);
+    // No symlink on the way, and mkdir succeeded: every prefix is a real directory now.
+    if (direct) for (let i = 0; i < parts.length; i++) state.realDirs.add(joinInside(state.root, parts.slice(0, i)));
+  }
   if (state.whiteouts === 'delete') state.written.add(path);
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   const existing = await lstatOrUndefined(path);
   // A tar entry replaces what was there, except that a directory over a directory merges.
-  if (existing && !(existing.isDirectory() && h.type === 'directory')) await rm(path, { recursive: true, force: true });
+  if (existing && !(existing.isDirectory() && h.type === 'directory')) {
+    await rm(path, { recursive: true, force: true });
+    forgetDirs(state, path);
+  }
 
   const mode = (h.mode ?? 0o644) & 0o7777;
   switch (h.type) {
     case 'directory':
       if (!existing?.isDirectory()) await mkdir(path, { mode: 0o700 });
+      if (direct) state.realDirs.add(path);
       await drain(entry);
       break;
     case 'file':
@@ -401,6 +424,13 @@ async function setXattrs(path: string, pax: Record<string, string>): Promise<voi
   }
 }
 
+/** `path` (and everything below it) was removed or replaced: it is no longer a known directory. */
+function forgetDirs(state: ApplyState, path: string): void {
+  state.realDirs.delete(path);
+  const prefix = path + '/';
+  for (const d of state.realDirs) if (d.startsWith(prefix)) state.realDirs.delete(d);
+}
+
 async function applyWhiteout(state: ApplyState, parts: string[]): Promise<void> {
   const root = state.root;
   const base = parts[parts.length - 1];
@@ -411,7 +441,9 @@ async function applyWhiteout(state: ApplyState, parts: string[]): Promise<void> 
       // The directory hides everything below it from lower layers: keep only this layer's entries.
       for (const name of await readdir(parentPath)) {
         const p = join(parentPath, name);
-        if (!state.written.has(p)) await rm(p, { recursive: true, force: true });
+        if (state.written.has(p)) continue;
+        await rm(p, { recursive: true, force: true });
+        forgetDirs(state, p);
       }
       return;
     }
@@ -422,6 +454,7 @@ async function applyWhiteout(state: ApplyState, parts: string[]): Promise<void> 
   const target = join(parentPath, base.slice(WHITEOUT_PREFIX.length));
   if (target === parentPath || base.slice(WHITEOUT_PREFIX.length).includes('/')) throw new InvalidParameter(`invalid whiteout ${parts.join('/')}`);
   await rm(target, { recursive: true, force: true });
+  forgetDirs(state, target);
   if (state.whiteouts === 'delete') return;
   await run('mknod', ['-m', '0', target, 'c', '0', '0']);
 }

@@ -144,6 +144,28 @@ describe('applyLayer', () => {
     assert.ok(lstatSync(join(dir, 'over')).isFile());
   });
 
+  test('a directory replaced later in the same layer is resolved again (no stale shortcut)', async () => {
+    const t = await makeTar([
+      { name: 'a/', type: 'directory' },
+      { name: 'a/x', data: 'x' },
+      { name: 'a', type: 'symlink', linkname: outside },
+      { name: 'a/y', data: 'y' },
+      { name: 'b/c/', type: 'directory' },
+      { name: 'b/c/f', data: 'f' },
+      { name: 'b/.wh.c', data: '' },
+      { name: 'b/c/g', data: 'g' },
+      { name: 'd/e/', type: 'directory' },
+      { name: 'd', data: 'now a file' },
+      { name: 'd/e/h', data: 'h' },
+    ]);
+    await assert.rejects(applyLayer(Readable.from([t]), dir, { whiteouts: 'delete' }));
+    assertOutsideUntouched();
+    assert.ok(lstatSync(join(dir, 'a')).isSymbolicLink());
+    assert.equal(readFileSync(join(dir, outside, 'y'), 'utf8'), 'y', 'followed in scope');
+    assert.deepEqual(readdirSync(join(dir, 'b/c')), ['g'], 'the whiteout removed c; c was made again for g');
+    assert.ok(lstatSync(join(dir, 'd')).isFile(), 'd/e/h cannot go through the file that replaced d');
+  });
+
   test('symlink loops are rejected', async () => {
     const t = await makeTar([
       { name: 'loop', type: 'symlink', linkname: 'loop' },
