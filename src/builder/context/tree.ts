@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, symlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import tar from 'tar-stream';
 import { InvalidParameter, NotFound } from '../../lib/errors.ts';
@@ -230,7 +230,6 @@ interface Sink {
   write(chunk: Buffer): boolean;
   end(): unknown;
   once(event: 'drain', fn: () => void): unknown;
-  off(event: 'drain', fn: () => void): unknown;
 }
 
 async function drain(entry: TarEntry): Promise<void> {
@@ -243,40 +242,61 @@ async function drain(entry: TarEntry): Promise<void> {
  * Feed the request body to the tar parser: straight for a plain tar (the docker CLI's default), or
  * through the decompressor its magic bytes name. Returns a function that stops feeding.
  */
-function feed(src: Readable, extract: tar.Extract): () => void {
+function feed(src: Readable, extract: tar.Extract): { stop: () => void; paddedFrom: () => number | undefined } {
+  const parser = extract as unknown as Sink;
   let head: Buffer | undefined;
   let sink: Sink | undefined;
-  const resume = (): void => {
-    src.resume();
-  };
-  const write = (chunk: Buffer): void => {
-    if (!sink!.write(chunk)) {
-      src.pause();
-      sink!.once('drain', resume);
+  /** Uncompressed tar bytes given to the parser. */
+  let fed = 0;
+  /** Where the zeros completing a last partial block start, if the body ended inside a block. */
+  let paddedFrom: number | undefined;
+  const toParser = (chunk: Buffer, source: { pause(): unknown; resume(): unknown }): void => {
+    fed += chunk.length;
+    if (!parser.write(chunk)) {
+      source.pause();
+      parser.once('drain', () => source.resume());
     }
+  };
+  const finish = (): void => {
+    if (fed % 512 !== 0) {
+      paddedFrom = fed;
+      parser.write(Buffer.alloc(512 - (fed % 512)));
+    }
+    parser.end();
   };
   const onData = (data: Buffer | string): void => {
     const chunk = typeof data === 'string' ? Buffer.from(data) : data;
-    if (sink) return write(chunk);
+    if (sink) {
+      if (sink === parser) toParser(chunk, src);
+      else if (!sink.write(chunk)) {
+        src.pause();
+        sink.once('drain', () => src.resume());
+      }
+      return;
+    }
     head = head ? Buffer.concat([head, chunk]) : chunk;
     if (head.length < 4) return; // a chunked body may deliver fewer in its first chunk
     const kind = detectCompression(head);
-    if (kind === 'none') sink = extract as unknown as Sink;
+    if (kind === 'none') sink = parser;
     else {
       const d = kind === 'gzip' ? createGunzip() : createZstdDecompress();
       d.on('error', (err) => extract.destroy(err));
-      d.pipe(extract as unknown as Writable);
-      sink = d;
+      d.on('data', (c: Buffer) => toParser(c, d));
+      d.on('end', finish);
+      sink = d as unknown as Sink;
     }
-    write(head);
+    const first = head;
     head = undefined;
+    onData(first);
   };
   const onEnd = (): void => {
-    if (!sink && head) {
-      sink = extract as unknown as Sink;
-      sink.write(head);
+    if (!sink) {
+      // Fewer than 4 bytes in all: not a tar, the parser says so.
+      if (head) toParser(head, src);
+      sink = parser;
     }
-    (sink ?? (extract as unknown as Sink)).end();
+    if (sink === parser) finish();
+    else sink.end();
   };
   const onError = (err: Error): void => {
     extract.destroy(err);
@@ -289,12 +309,14 @@ function feed(src: Readable, extract: tar.Extract): () => void {
   src.on('end', onEnd);
   src.on('error', onError);
   src.on('close', onClose);
-  return () => {
-    src.off('data', onData);
-    src.off('end', onEnd);
-    src.off('error', onError);
-    src.off('close', onClose);
-    sink?.off('drain', resume);
+  return {
+    stop: () => {
+      src.off('data', onData);
+      src.off('end', onEnd);
+      src.off('error', onError);
+      src.off('close', onClose);
+    },
+    paddedFrom: () => paddedFrom,
   };
 }
 
@@ -334,19 +356,40 @@ export class ContextTree implements ContextSource {
     const tree = new ContextTree(scratch);
     // A high-water mark above the request's 64 kB reads: no pause/resume of the body per read.
     const extract = tar.extract({ highWaterMark: 1 << 20 });
+    /** Where the data of the last entry announced ends in the tar (its padding follows). */
+    let dataEnd = Number.NaN;
+    let placing: Promise<void> = Promise.resolve();
     const parsed = new Promise<void>((resolve, reject) => {
       extract.on('entry', (header: tar.Header, body: TarEntry, next: () => void) => {
-        tree.place(header, body).then(next, (err: unknown) => extract.destroy(err instanceof Error ? err : new Error(String(err))));
+        const start = (header as tar.Header & { byteOffset?: number }).byteOffset;
+        dataEnd = start === undefined ? Number.NaN : start + (header.type === 'directory' ? 0 : (header.size ?? 0));
+        // The parser may destroy the body (a cut archive) before place() gets to listen to it.
+        body.on('error', () => undefined);
+        placing = tree.place(header, body).then(next, (err: unknown) => {
+          extract.destroy(err instanceof Error ? err : new Error(String(err)));
+        });
       });
-      extract.on('finish', resolve);
+      // Without end-of-archive blocks the parser can finish while the last body is being read.
+      let finished = false;
+      extract.on('finish', () => {
+        finished = true;
+        void placing.then(resolve);
+      });
       extract.on('error', reject);
-      extract.on('close', () => reject(new Error('Unexpected end of data')));
+      extract.on('close', () => {
+        if (!finished) reject(new Error('Unexpected end of data'));
+      });
     });
-    const stopFeeding = feed(src, extract);
+    // `docker build -f - DIR` sends a tar that stops right after the last file's data: no padding,
+    // no end-of-archive blocks (dockerd reads it). The feed completes the last block with zeros;
+    // if those zeros were taken as file data rather than padding, the body was cut short.
+    const feeding = feed(src, extract);
     try {
       await parsed;
+      const paddedFrom = feeding.paddedFrom();
+      if (paddedFrom !== undefined && !(dataEnd <= paddedFrom)) throw new Error('Unexpected end of data');
     } catch (err) {
-      stopFeeding();
+      feeding.stop();
       extract.destroy();
       // Not destroyed: the route answers the error on this connection; the HTTP server discards
       // the rest of the body once it has.
@@ -428,6 +471,7 @@ export class ContextTree implements ContextSource {
           });
           body.on('end', resolve);
           body.on('error', reject);
+          if (body.destroyed) reject(new Error('Unexpected end of data'));
         });
         this.bytes += size;
         const digest = same && size === same.bytes.length ? same.digest : 'sha256:' + (hash ?? createHash('sha256').update(this.store.pooledBytes(content, size))).digest('hex');

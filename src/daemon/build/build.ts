@@ -133,7 +133,9 @@ export async function buildImage(deps: BuildServiceDeps, params: BuildParams, bo
     mark('received');
     const df = await readDockerfile(context, params.dockerfile);
     const ignoreFile = await context.readFile(['.dockerignore']);
-    if (ignoreFile) context.applyIgnore(dockerignoreMatcher(parseDockerignore(ignoreFile.toString('utf8')), [df.rel, '.dockerignore']));
+    // As dockerd (moby's removeDockerfile): once the Dockerfile is read, it and .dockerignore go too
+    // when .dockerignore names them (`docker build -f -` sends both, and lists both in it).
+    if (ignoreFile) context.applyIgnore(dockerignoreMatcher(parseDockerignore(ignoreFile.toString('utf8'))));
     mark('dockerfile');
     const { images, containers } = deps;
     const builderDeps: BuilderDeps = {

@@ -212,3 +212,24 @@ test('ContextTree: a body that stops without an end (client gone) fails the rece
     rmSync(base, { recursive: true, force: true });
   }
 });
+
+test('ContextTree: a tar that stops right after the last file (no padding, no end blocks: `docker build -f -`) is read; one cut inside a file or a header is not', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'berth-ctxtree-'));
+  try {
+    const full = await tarOf([{ header: { name: 'a' }, body: 'x'.repeat(600) }, { header: { name: '.dockerignore' }, body: 'Dockerfile\n' }]);
+    // header a (512) + 600 bytes + 424 padding + header (512) + 11 bytes: cut there.
+    const cut = full.subarray(0, 512 + 1024 + 512 + 11);
+    const ctx = await ContextTree.receive(chunked(cut, 100), scratchIn(base));
+    assert.equal((await ctx.readFile(['.dockerignore']))?.toString(), 'Dockerfile\n');
+    assert.equal((await ctx.readFile(['a']))?.length, 600);
+    await ctx.close();
+    const gz = await ContextTree.receive(chunked(gzipSync(cut)), scratchIn(base));
+    assert.equal((await gz.readFile(['.dockerignore']))?.toString(), 'Dockerfile\n');
+    await gz.close();
+    for (const n of [512 + 1024 + 512 + 10, 512 + 300, 512 + 1024 + 100]) {
+      await assert.rejects(ContextTree.receive(chunked(full.subarray(0, n), 100), scratchIn(base)), /not a valid tar archive/, `cut at ${n}`);
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
