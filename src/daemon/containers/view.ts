@@ -1,3 +1,4 @@
+import { parseTime } from '../../lib/time.ts';
 import { humanDuration } from '../../lib/units.ts';
 import type { ContainerInspect, ContainerSummary, EndpointSettings } from '../../types/docker.ts';
 import { processArgs } from './config.ts';
@@ -19,7 +20,7 @@ export function commandString(rec: ContainerRecord): string {
 }
 
 function unixSeconds(rfc3339: string): number {
-  return Math.floor(Date.parse(rfc3339) / 1000);
+  return Math.floor(parseTime(rfc3339) / 1000);
 }
 
 /** ps's STATUS column: "Up 3 seconds", "Exited (0) 5 seconds ago", "Created". */
@@ -28,18 +29,18 @@ export function statusString(rec: ContainerRecord, now = Date.now()): string {
   switch (s.status) {
     case 'running':
       // moby's Health.String: "health: starting", "healthy", "unhealthy".
-      if (s.health) return `Up ${humanDuration(now - Date.parse(s.startedAt))} (${s.health.Status === 'starting' ? 'health: starting' : s.health.Status})`;
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+      if (s.health) return `Up ${humanDuration(now - parseTime(s.startedAt))} (${s.health.Status === 'starting' ? 'health: starting' : s.health.Status})`;
+      return `Up ${humanDuration(now - parseTime(s.startedAt))}`;
     case 'paused':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
+      return `Up ${humanDuration(now - parseTime(s.startedAt))} (Paused)`;
     case 'restarting':
-      return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+      return `Restarting (${s.exitCode}) ${humanDuration(now - parseTime(s.finishedAt))} ago`;
     case 'removing':
       return 'Removal In Progress';
     case 'dead':
       return 'Dead';
     case 'exited':
-      return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+      return `Exited (${s.exitCode}) ${humanDuration(now - parseTime(s.finishedAt))} ago`;
     default:
       return 'Created';
   }
