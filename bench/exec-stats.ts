@@ -9,14 +9,14 @@
 //     [--ab DIR]           A/B: a second berthd from the build in DIR runs beside this one and the
 //                          two are measured alternately, run by run (for a noisy machine)
 //     [--only exec|stats]  measure one of the two
-import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeBusyboxRootfsTar } from '../test/helpers/busybox.ts';
 import { startBerthd, startDockerd, berthTree, ROOT, type Engine } from './lib/engines.ts';
 import { api } from './lib/http.ts';
 import { cliCreateBody } from './lib/phases.ts';
-import { logStep, ms, now, onCleanup, run, runCleanups, summarize, type Summary } from './lib/util.ts';
+import { logStep, ms, now, onCleanup, publishResults, run, runBench, summarize, type Summary } from './lib/util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -180,25 +180,7 @@ async function main(): Promise<void> {
     }
   }
   const md = render(results, startedAt);
-  process.stdout.write(md);
-  if (!flags['no-write']) {
-    appendFileSync(join(ROOT, 'bench/RESULTS.md'), '\n' + md);
-    logStep('appended to bench/RESULTS.md');
-  }
+  publishResults(md, flags['no-write']);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    logStep(`${sig}: cleaning up`);
-    void runCleanups().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-}
+await runBench(main);

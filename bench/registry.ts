@@ -14,7 +14,7 @@
 // random, half compressible text), loaded with `docker load`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import tar from 'tar-stream';
 import { makeBusyboxRootfsTar } from '../test/helpers/busybox.ts';
 import { berthTree, startBerthd, startDockerd, ROOT, NODE, type Engine } from './lib/engines.ts';
-import { logStep, ms, now, onCleanup, run, runCleanups, sleep, summarize, which, type Summary } from './lib/util.ts';
+import { logStep, ms, now, onCleanup, publishResults, run, runBench, sleep, summarize, which, type Summary } from './lib/util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -344,25 +344,7 @@ async function main(): Promise<void> {
   }
 
   const md = render(results, gets, startedAt);
-  process.stdout.write(md);
-  if (!flags['no-write']) {
-    appendFileSync(join(ROOT, 'bench/RESULTS.md'), '\n' + md);
-    logStep('appended to bench/RESULTS.md');
-  }
+  publishResults(md, flags['no-write']);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    logStep(`${sig}: cleaning up`);
-    void runCleanups().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-}
+await runBench(main);

@@ -15,7 +15,7 @@ import { startBerthd, startDockerd, startPodman, berthBin, berthTree, ROOT, type
 import { loadTest, startSleepers, removeContainers, footprint } from './lib/load.ts';
 import { apiPrefix, eventRecorder, measureFloors, replayRun, summarizeReplay, type ReplaySample } from './lib/phases.ts';
 import { renderMarkdown, type CliResult, type EngineResult, type Results } from './lib/report.ts';
-import { logStep, ms, now, onCleanup, run, runCleanups, sleep, summarize } from './lib/util.ts';
+import { logStep, ms, now, onCleanup, run, runBench, sleep, summarize } from './lib/util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -267,26 +267,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('uncaughtException', (err) => {
-  process.stderr.write(`bench: uncaught: ${err.stack ?? String(err)}\n`);
-  void runCleanups().finally(() => process.exit(1));
-});
-
-let exiting = false;
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    if (exiting) return;
-    exiting = true;
-    logStep(`${sig}: cleaning up`);
-    void runCleanups().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-}
+await runBench(main);

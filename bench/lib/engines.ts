@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync, openSync, cl
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { api, postFile } from './http.ts';
-import { findProcs, logStep, removeCgroupTree, run, sh, sleep, unmountUnder, which, type ProcInfo } from './util.ts';
+import { findProcs, logStep, onCleanup, removeCgroupTree, run, sh, sleep, unmountUnder, which, type ProcInfo } from './util.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const NODE = process.execPath;
@@ -154,6 +154,8 @@ export async function startBerthd(busyboxTar: string, extraArgs: readonly string
     removeCgroupTree(cg);
     rmSync(dir, { recursive: true, force: true });
   };
+  // Registered at once (stop is idempotent): a signal during start-up must clean up too.
+  onCleanup('berthd', stop);
   try {
     await waitPing(socket, proc, logFile, 20_000);
     const imp = await postFile(socket, `/images/create?fromSrc=-&repo=busybox&tag=latest&changes=${encodeURIComponent('CMD ["sh"]')}`, busyboxTar);
@@ -251,6 +253,8 @@ export async function startDockerd(busyboxTar: string): Promise<Engine | string>
     const after = iptablesSnapshot();
     if (after !== iptablesBefore) logStep('dockerd: WARNING: iptables rules changed during the dockerd run');
   };
+  // Registered at once (stop is idempotent): a signal during start-up must clean up too.
+  onCleanup('dockerd', stop);
   try {
     const deadline = Date.now() + 15_000;
     while (!existsSync(ctrdSock)) {
@@ -353,6 +357,8 @@ export async function startPodman(busyboxTar: string): Promise<Podman | string> 
     rmSync(dir, { recursive: true, force: true });
     removeNewHostPaths(PODMAN_HOST_PATHS, preexisting, new Set(['/var/lib/containers/cache']));
   };
+  // Registered at once (stop is idempotent): a signal during start-up must clean up too.
+  onCleanup('podman', stop);
   try {
     const imp = await run(podman, [...argv, 'import', '--change', 'CMD ["sh"]', busyboxTar, 'busybox:latest'], { env, timeoutMs: 60_000 });
     if (imp.code !== 0) throw new Error(`podman import: ${imp.stderr}`);

@@ -1,6 +1,6 @@
 // Small helpers for the bench: statistics, timed process runs, /proc inspection, cleanup registry.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, existsSync, rmdirSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, existsSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -179,4 +179,39 @@ export function runCleanups(): Promise<void> {
 
 export function logStep(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+/** Print a results section and append it to bench/RESULTS.md (unless `noWrite`). */
+export function publishResults(md: string, noWrite: boolean): void {
+  process.stdout.write(md);
+  if (noWrite) return;
+  appendFileSync(join(import.meta.dirname, '..', 'RESULTS.md'), '\n' + md);
+  logStep('appended to bench/RESULTS.md');
+}
+
+/**
+ * Run a benchmark's main with the cleanups registered by onCleanup guaranteed: after success or an
+ * error (exit code 1), on an uncaught exception, and on SIGINT/SIGTERM/SIGHUP (exit code 130).
+ */
+export async function runBench(main: () => Promise<void>): Promise<void> {
+  let exiting = false;
+  const bail = (why: string, code: number): void => {
+    if (exiting) return;
+    exiting = true;
+    logStep(`${why}: cleaning up`);
+    void runCleanups().finally(() => process.exit(code));
+  };
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`bench: uncaught: ${err.stack ?? String(err)}\n`);
+    bail('uncaught exception', 1);
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => bail(sig, 130));
+  try {
+    await main();
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    await runCleanups();
+  }
 }
