@@ -62,6 +62,9 @@ class HashWorker {
   private readonly pending = new Map<number, Pending>();
   /** Batch buffers the worker gave back. */
   readonly pool: ArrayBuffer[] = [];
+  /** Data batches posted and not yet given back: memory the worker has not hashed yet. */
+  private inFlight = 0;
+  private drainWaiters: Array<() => void> = [];
 
   /** A stream id on the worker, or undefined when hashing must stay on this thread. */
   open(): number | undefined {
@@ -72,6 +75,7 @@ class HashWorker {
         w.on('message', (m: { id?: number; digest?: string; error?: string; op?: string; data?: ArrayBuffer }) => {
           if (m.op === 'free') {
             if (m.data && this.pool.length < 8) this.pool.push(m.data);
+            this.batchDone();
             return;
           }
           const p = this.pending.get(m.id!);
@@ -95,7 +99,20 @@ class HashWorker {
   }
 
   post(msg: { id: number; op: string; path?: string; end?: number; data?: ArrayBuffer; len?: number }, transfer?: ArrayBuffer[]): void {
-    this.worker?.postMessage(msg, transfer);
+    if (!this.worker) return;
+    if (msg.op === 'data') this.inFlight++;
+    this.worker.postMessage(msg, transfer);
+  }
+
+  /** Resolves once the worker is less than MAX_IN_FLIGHT batches behind; undefined when it is already. */
+  backlog(): Promise<void> | undefined {
+    if (this.inFlight < MAX_IN_FLIGHT) return undefined;
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private batchDone(): void {
+    if (this.inFlight > 0) this.inFlight--;
+    if (this.inFlight < MAX_IN_FLIGHT) for (const w of this.drainWaiters.splice(0)) w();
   }
 
   finish(id: number, end?: number): Promise<string> {
@@ -131,10 +148,15 @@ class HashWorker {
     // Streams in flight lose their digest (their writers fail and clean up); later ones hash here.
     this.broken = true;
     this.worker = undefined;
+    this.inFlight = 0;
+    for (const w of this.drainWaiters.splice(0)) w();
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
 }
+
+/** Batches (1 MiB each) the worker may be behind before writers wait: bounds the copies held. */
+const MAX_IN_FLIGHT = 8;
 
 const shared = new HashWorker();
 
@@ -211,6 +233,11 @@ export class ThreadedSha256 {
     if (this.local) return 'sha256:' + this.local.digest('hex');
     this.flush();
     return 'sha256:' + (await shared.finish(this.id!));
+  }
+
+  /** A promise to wait on before feeding more when the worker has fallen behind (else undefined). */
+  backlog(): Promise<void> | undefined {
+    return this.local ? undefined : shared.backlog();
   }
 
   /** Abandon the hash (frees the worker's state). */

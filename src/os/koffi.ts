@@ -35,9 +35,14 @@ async function load(): Promise<KoffiLibc | undefined> {
     log.warn('koffi unavailable; libc calls fall back to commands', { error: err });
     return undefined;
   }
-  // Calls are few and small: keep the per-thread pools koffi preallocates small. config() only
-  // works before the first call, which is why it is made here, once.
-  koffi.config({ sync_stack_size: 64 * 1024, sync_heap_size: 64 * 1024, async_stack_size: 64 * 1024, async_heap_size: 64 * 1024, resident_async_pools: 2 });
-  const lib = koffi.load('libc.so.6');
-  return { koffi, func: (decl) => lib.func(decl) };
+  try {
+    // Calls are few and small: keep the per-thread pools koffi preallocates small. config() only
+    // works before the first call, which is why it is made here, once.
+    koffi.config({ sync_stack_size: 64 * 1024, sync_heap_size: 64 * 1024, async_stack_size: 64 * 1024, async_heap_size: 64 * 1024, resident_async_pools: 2 });
+    const lib = koffi.load('libc.so.6'); // glibc's soname: absent on musl, where commands are used
+    return { koffi, func: (decl) => lib.func(decl) };
+  } catch (err) {
+    log.warn('libc not loadable through koffi; libc calls fall back to commands', { error: err });
+    return undefined;
+  }
 }

@@ -11,6 +11,7 @@
 // directories at least 0700), so the view gives the names, modes and checksums an unpacked
 // directory would. Writing the tree out cannot leave the directory either: every directory on
 // the way is one the writer made, and symlinks are only ever leaves.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, symlink, type FileHandle } from 'node:fs/promises';
@@ -394,6 +395,9 @@ export class ContextTree implements ContextSource {
       // Not destroyed: the route answers the error on this connection; the HTTP server discards
       // the rest of the body once it has.
       src.resume();
+      // A place() in flight may still be opening the spill file: let it settle (its body is
+      // destroyed with the parser, so it ends) before the tree closes what it has.
+      await Promise.race([placing, sleep(10_000, undefined, { ref: false })]);
       await tree.close();
       if (err instanceof Error && !(err instanceof InvalidParameter) && /tar|header|Unexpected end/i.test(err.message)) {
         throw new InvalidParameter(`the build context is not a valid tar archive: ${err.message}`, { cause: err });

@@ -104,7 +104,7 @@ class Sink implements LayerSink {
   private head: Buffer[] = [];
   private headLen = 0;
   private kind: Compression | undefined;
-  private hash: { update(b: Uint8Array): void; digest(): Promise<string>; dispose(): void } | undefined;
+  private hash: { update(b: Uint8Array): void; digest(): Promise<string>; dispose(): void; backlog?(): Promise<void> | undefined } | undefined;
   /** Compressed input goes through a decompressor; plain input straight into the tar reader. */
   private input: PassThrough | undefined;
   private flow: Promise<void> | undefined;
@@ -186,7 +186,10 @@ class Sink implements LayerSink {
           highWaterMark: 1 << 20,
           transform(c: Buffer, _enc, cb) {
             hash.update(c);
-            cb(null, c);
+            // The off-thread hash holds copies until the worker catches up: wait when it is behind.
+            const behind = hash.backlog?.();
+            if (behind) void behind.then(() => cb(null, c));
+            else cb(null, c);
           },
         });
         this.flow = pipeline(this.input, decompress, hasher, out);
