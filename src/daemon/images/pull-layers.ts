@@ -125,7 +125,9 @@ export async function fetchAndUnpack(deps: ImageServiceDeps, ctx: LayerContext, 
     const diffId = result.diffId ?? (await writer?.digest());
     if (diffId !== job.diffId) throw new InvalidParameter(`layer ${id}: digest mismatch: expected ${job.diffId}, got ${diffId}`);
     // Durable before anything refers to it: the blob (fsync + rename) and every unpacked file.
-    await Promise.all([writer?.commit(), dir !== undefined ? syncFilesystem(dir) : undefined]);
+    // allSettled: a failed sync must not start the cleanup while the commit is still running.
+    const durable = await Promise.allSettled([writer?.commit(), dir !== undefined ? syncFilesystem(dir) : undefined]);
+    for (const r of durable) if (r.status === 'rejected') throw r.reason;
     if (key !== undefined) {
       await job.below;
       try {
@@ -138,8 +140,9 @@ export async function fetchAndUnpack(deps: ImageServiceDeps, ctx: LayerContext, 
       key = undefined;
     }
   } catch (err) {
-    await unpack.destroy(err instanceof Error ? err : new Error(String(err)));
-    await writer?.abort();
+    // Every step runs even if one before it fails: nothing half-made stays behind.
+    await unpack.destroy(err instanceof Error ? err : new Error(String(err))).catch(() => undefined);
+    await writer?.abort().catch(() => undefined);
     if (key !== undefined) await snapshots.remove(key).catch(() => undefined);
     throw err;
   }
