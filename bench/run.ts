@@ -7,7 +7,7 @@
 // Needs root, a built tree (`npm run build`), runc, conmon, busybox-static, the docker CLI.
 // Every engine runs on a private temp data root / exec root / socket and is stopped and cleaned up
 // (containers, daemons, mounts, cgroups, temp dirs) before the next one starts, also on failure.
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeBusyboxRootfsTar } from '../test/helpers/busybox.ts';
@@ -15,7 +15,7 @@ import { startBerthd, startDockerd, startPodman, berthBin, berthTree, ROOT, type
 import { loadTest, startSleepers, removeContainers, footprint } from './lib/load.ts';
 import { apiPrefix, eventRecorder, measureFloors, replayRun, summarizeReplay, type ReplaySample } from './lib/phases.ts';
 import { renderMarkdown, type CliResult, type EngineResult, type Results } from './lib/report.ts';
-import { logStep, ms, now, onCleanup, run, runBench, sleep, summarize } from './lib/util.ts';
+import { logStep, ms, now, onCleanup, publishResults, run, runBench, sleep, summarize } from './lib/util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -258,13 +258,7 @@ async function main(): Promise<void> {
   results.seconds = (now() - t0) / 1000;
   results.findings = findings(results);
   const md = renderMarkdown(results);
-  process.stdout.write(md + '\n');
-  if (!flags['no-write']) {
-    const file = join(ROOT, 'bench/RESULTS.md');
-    if (!existsSync(file)) writeFileSync(file, '# berth benchmark results\n\nAppended by `bench/run.ts`, newest last. See bench/README.md for what each number means.\n\n');
-    appendFileSync(file, md + '\n');
-    logStep(`appended to ${file}`);
-  }
+  publishResults(md + '\n', flags['no-write']);
 }
 
 await runBench(main);

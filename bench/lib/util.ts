@@ -185,7 +185,9 @@ export function logStep(msg: string): void {
 export function publishResults(md: string, noWrite: boolean): void {
   process.stdout.write(md);
   if (noWrite) return;
-  appendFileSync(join(import.meta.dirname, '..', 'RESULTS.md'), '\n' + md);
+  const file = join(import.meta.dirname, '..', 'RESULTS.md');
+  if (!existsSync(file)) appendFileSync(file, '# berth benchmark results\n\nAppended by the scripts in bench/, newest last. See bench/README.md for what each number means.\n');
+  appendFileSync(file, '\n' + md);
   logStep('appended to bench/RESULTS.md');
 }
 
