@@ -37,6 +37,14 @@ export interface Results {
   findings: string[];
 }
 
+/** Whether the host's cgroup2 mount has favordynmods (moves into cgroups skip an RCU grace period). */
+function favorDynmods(): string {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' - cgroup2 '));
+  if (!line) return 'no cgroup2 mount';
+  const superOptions = line.slice(line.indexOf(' - ') + 3).split(' ')[2] ?? '';
+  return `${superOptions.split(',').includes('favordynmods') ? 'on' : 'off'} (${line.split(' ')[4]})`;
+}
+
 function machine(): string[] {
   const kernel = sh('uname', ['-r']).out;
   const cg = sh('stat', ['-fc', '%T', '/sys/fs/cgroup']).out === 'cgroup2fs' ? 'v2' : 'v1 (hybrid)';
@@ -50,6 +58,7 @@ function machine(): string[] {
     `- nproc: ${sh('nproc', []).out} (${model})`,
     `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- kernel: ${kernel}; cgroup ${cg}; Debian ${sh('cat', ['/etc/debian_version']).out}`,
+    `- cgroup2 favordynmods: ${favorDynmods()} (host-wide; berthd turns it on at start, so every engine in the run has it)`,
     `- date -u: ${sh('date', ['-u']).out}`,
     `- Node ${process.version}; docker CLI ${/version ([^,]+)/.exec(sh('docker', ['--version']).out)?.[1] ?? '?'}`,
   ];

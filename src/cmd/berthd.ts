@@ -55,6 +55,7 @@ import { registerExecRoutes } from '../server/routes/exec.ts';
 import { registerContainerOpsRoutes } from '../server/routes/container-ops.ts';
 import { hostMetrics } from '../os/cgroupstats.ts';
 import { crunUnsupported } from '../runtime/oci/crun.ts';
+import { enableFavorDynmods } from '../os/favordynmods.ts';
 import { ExecStore } from '../daemon/exec/store.ts';
 import type { ExecDeps } from '../daemon/exec/deps.ts';
 import { registerBuildRoutes } from '../server/routes/build.ts';
@@ -145,6 +146,13 @@ async function main(cfg: DaemonConfig): Promise<void> {
   mkdirSync(cfg.execRoot, { recursive: true, mode: 0o700 });
   const releaseLock = acquireLock(paths.lock);
   writeFileSync(cfg.pidfile, String(process.pid));
+
+  if (cfg.cgroupFavorDynmods !== false) {
+    const r = await enableFavorDynmods();
+    if (r.state === 'enabled') log.info(`remounted ${r.target} with favordynmods: moving processes into cgroups no longer waits for an RCU grace period (--no-cgroup-favordynmods to leave it)`);
+    else if (r.state === 'unsupported') log.warn(`cgroup2 favordynmods not enabled on ${r.target}: ${r.reason}`);
+    else log.debug(`cgroup2 favordynmods: ${r.state}`);
+  }
 
   const db = new MetaDb(paths.db);
   const network = networkController(cfg, db);

@@ -13,6 +13,11 @@ export interface DaemonConfig {
   /** overlay or vfs; absent: the one the data root was made with, else overlay. */
   storageDriver?: 'overlay' | 'vfs';
   cgroupParent: string;
+  /**
+   * Remount the host's cgroup2 hierarchy with favordynmods at start (default true; false:
+   * --no-cgroup-favordynmods). See src/os/favordynmods.ts.
+   */
+  cgroupFavorDynmods?: boolean;
   /** Where volume plugins are discovered (Docker's /run/docker/plugins, /etc/docker/plugins). */
   pluginDirs: PluginDirs;
   /** TLS for tcp:// hosts (dockerd's --tls, --tlsverify, --tlscacert, --tlscert, --tlskey). */

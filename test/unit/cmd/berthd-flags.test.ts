@@ -12,3 +12,8 @@ test('relative --data-root, --exec-root and --pidfile become absolute', () => {
   assert.equal(cfg.pidfile, join(process.cwd(), 'b.pid'));
   assert.equal(parseDaemonFlags(['--exec-root', '/x/run']).pidfile, '/x/run/berthd.pid');
 });
+
+test('cgroup2 favordynmods is on by default; --no-cgroup-favordynmods leaves the host alone', () => {
+  assert.equal(parseDaemonFlags([]).cgroupFavorDynmods, true);
+  assert.equal(parseDaemonFlags(['--no-cgroup-favordynmods']).cgroupFavorDynmods, false);
+});
