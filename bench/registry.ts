@@ -151,7 +151,7 @@ async function stopProc(p: ChildProcess): Promise<void> {
 
 async function startBerthRegistry(storage: string): Promise<Registry> {
   const port = await freePort();
-  const p = spawn(NODE, [join(berthTree.root, 'dist/cmd/berth.js'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`, '--storage', storage, '--log-level', 'warn'], { stdio: 'ignore' });
+  const p = spawn(NODE, [join(berthTree.root, 'dist/berth.cjs'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`, '--storage', storage, '--log-level', 'warn'], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   const reg = { name: 'berth registry', host: `127.0.0.1:${port}`, url, stop: () => stopProc(p) };
   onCleanup(`berth registry ${port}`, reg.stop);

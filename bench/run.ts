@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     berthTree.root = flags['berth-tree'];
     berthTree.note = flags['tree-note'] ?? '';
   }
-  if (!existsSync(join(berthTree.root, 'dist/cmd/berthd.js')) || !existsSync(join(berthTree.root, 'dist/cmd/berth.js'))) throw new Error('build first: npm run build (dist/cmd/berthd.js, dist/cmd/berth.js)');
+  if (!existsSync(join(berthTree.root, 'dist/cmd/berthd.js')) || !existsSync(join(berthTree.root, 'dist/berth.cjs'))) throw new Error('build first: npm run build (dist/cmd/berthd.js, dist/berth.cjs)');
   const startedAt = new Date();
   const t0 = now();
   const fixtureDir = mkdtempSync('/tmp/berth-bench-fixture-');

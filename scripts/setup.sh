@@ -26,6 +26,7 @@ fi
 # platforms' optional binaries, which the registry lock cannot hold on this platform.
 npm install --no-audit --no-fund --loglevel=error >/dev/null
 "$NODE" node_modules/typescript/bin/tsc -p tsconfig.json
+"$NODE" scripts/bundle-cli.mjs
 chmod +x bin/berth bin/berthd scripts/*.sh
 ./scripts/install-service.sh
 echo "berth: installed ($("$NODE" --version), $(runc --version | head -1), conmon $(conmon --version | head -1 | awk '{print $3}'))"

@@ -131,6 +131,11 @@ export function encodeQuery(query: Query | undefined): string {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
+function headerValue(res: IncomingMessage, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
 export class Transport {
   readonly host: string;
   private readonly endpoint: Endpoint;
@@ -184,10 +189,7 @@ export class Transport {
     // wait for the (empty) body's end: only then is the keep-alive socket back in the pool for
     // the next request (else that one opens a second connection)
     await drain(res);
-    const header = (name: string): string | undefined => {
-      const v = res.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
+    const header = (name: string): string | undefined => headerValue(res, name);
     return {
       apiVersion: header('api-version') || FALLBACK_API_VERSION,
       osType: header('ostype') ?? '',
@@ -262,8 +264,25 @@ export class Transport {
 
   /** Send a request; resolve with the response once its status is a success (<400, or 304). */
   async request(options: RequestOptions): Promise<IncomingMessage> {
-    const fullPath = await this.versionedPath(options.path, options.query);
-    const res = await this.raw({ ...options, fullPath });
+    // A request that can be sent twice (no streamed body) does not wait for a ping: it goes out at
+    // our API version and its answer's Api-Version header settles the negotiation. A daemon older
+    // than us refuses it with 400 "client version … is too new. Maximum supported API version is
+    // N" before doing anything; it is then sent again at N. Saves `berth run` and every other
+    // command the ping's round trip.
+    const optimistic = !options.body && !this.pinnedVersion && !this.negotiated;
+    const version = optimistic ? API_VERSION : await this.apiVersion();
+    let res = await this.raw({ ...options, fullPath: `/v${version}${options.path}${encodeQuery(options.query)}` });
+    if (optimistic) {
+      const server = headerValue(res, 'api-version');
+      if (server) this.negotiated ??= Promise.resolve(compareApiVersions(server, API_VERSION) < 0 ? server : API_VERSION);
+      if (res.statusCode === 400) {
+        const body = await readText(res);
+        const max = /Maximum supported API version is (\d+\.\d+)/.exec(body)?.[1];
+        if (!max) throw errorForStatus(400, errorBodyMessage(400, body));
+        this.negotiated = Promise.resolve(max);
+        res = await this.raw({ ...options, fullPath: await this.versionedPath(options.path, options.query) });
+      }
+    }
     const status = res.statusCode ?? 0;
     if (status === 304) {
       res.resume();

@@ -1,4 +1,6 @@
-// berth: the CLI entry point. Kept tiny: compile cache first, then only the invoked command loads.
+// berth: the CLI entry point as an ES module (`node dist/cmd/berth.js`). bin/berth runs the same
+// code bundled into CommonJS (cmd/berth-bundle.ts, dist/berth.cjs): ~10 ms less start-up.
+// Kept tiny: compile cache first, then only the invoked command loads.
 import module from 'node:module';
 
 import { compileCacheDir } from './compile-cache.ts';
@@ -8,16 +10,5 @@ import { compileCacheDir } from './compile-cache.ts';
 const cacheDir = compileCacheDir(process.env, process.getuid?.());
 if (cacheDir) module.enableCompileCache?.(cacheDir);
 
-const args = process.argv.slice(2);
-let code: number;
-if (args[0] === 'registry') {
-  // the registry server runs in-process; it is not an Engine API client (cmd/registry.ts)
-  const { registryMain } = await import('./registry.ts');
-  code = await registryMain(args.slice(1));
-} else {
-  const { main } = await import('../cli/main.ts');
-  code = await main(args);
-}
-// exit explicitly (stdin listeners or a pooled socket must not keep us alive), after stdout drains
-process.exitCode = code;
-process.stdout.write('', () => process.exit(code));
+const { berthMain, exitWhenFlushed } = await import('./berth-main.ts');
+exitWhenFlushed(await berthMain(process.argv.slice(2)));

@@ -11,7 +11,8 @@ import { makeBusyboxRootfsTar } from './busybox.ts';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const NODE = process.execPath;
 export const BERTHD = join(ROOT, 'dist/cmd/berthd.js');
-export const BERTH = join(ROOT, 'dist/cmd/berth.js');
+/** The CLI as bin/berth runs it: the CommonJS bundle (scripts/bundle-cli.mjs). */
+export const BERTH = join(ROOT, 'dist/berth.cjs');
 
 let busyboxTar: string | undefined;
 async function busyboxFixture(): Promise<string> {

@@ -102,6 +102,10 @@ export class FakeDaemon {
       res.end(rec.method === 'GET' ? 'OK' : undefined);
       return;
     }
+    // dockerd refuses a version above its own before routing (api/server/middleware/version.go)
+    const max = this.options.apiVersion ?? '1.47';
+    const newer = (a: string, b: string) => { const [x, y] = a.split('.').map(Number); const [u, v] = b.split('.').map(Number); return x !== u ? x > u : y > v; };
+    if (rec.version && newer(rec.version, max)) return sendError(res, 400, `client version ${rec.version} is too new. Maximum supported API version is ${max}`);
     const handler = this.handlers.get(`${rec.method} ${rec.path}`);
     if (!handler) return sendError(res, 404, 'page not found');
     await handler(rec, res);

@@ -37,23 +37,46 @@ for (const [daemonVersion, expected] of [
   ['1.41', '1.41'],
   ['1.24', '1.24'],
 ] as const) {
-  test(`negotiates ${expected} with a daemon at ${daemonVersion}, pinging once`, async () => {
+  test(`negotiates ${expected} with a daemon at ${daemonVersion}, without a ping`, async () => {
     await withDaemon({ apiVersion: daemonVersion }, async (daemon, client) => {
       daemon.on('GET /containers/json', (_req, res) => sendJson(res, 200, []));
       await client.containers.list();
       await client.containers.list({ all: true });
-      const pings = daemon.requests.filter((r) => r.path === '/_ping');
-      assert.equal(pings.length, 1);
-      assert.equal(pings[0].method, 'HEAD');
+      assert.equal(await client.apiVersion(), expected);
+      // the first request goes out at our version; an older daemon refuses it (400) and it is sent
+      // again at the daemon's; the answer's Api-Version header settles the rest
+      assert.deepEqual(daemon.requests.filter((r) => r.path === '/_ping'), []);
       const listed = daemon.requests.filter((r) => r.path === '/containers/json');
+      const older = expected !== '1.47';
       assert.deepEqual(
         listed.map((r) => r.version),
-        [expected, expected],
+        older ? ['1.47', expected, expected] : [expected, expected],
       );
-      assert.equal(listed[1].query.get('all'), '1');
+      assert.equal(listed.at(-1)!.query.get('all'), '1');
     });
   });
 }
+
+test('a request with a streamed body negotiates with a ping first (it cannot be sent twice)', async () => {
+  await withDaemon({ apiVersion: '1.41' }, async (daemon, client) => {
+    daemon.on('POST /images/load', (_req, res) => sendJson(res, 200, {}));
+    const { Readable } = await import('node:stream');
+    const res = await client.transport.request({ method: 'POST', path: '/images/load', body: Readable.from([Buffer.from('x')]) });
+    res.resume();
+    assert.deepEqual(
+      daemon.requests.map((r) => `${r.method} ${r.version ?? ''}${r.path}`),
+      ['HEAD /_ping', 'POST 1.41/images/load'],
+    );
+  });
+});
+
+test('a 400 that is not about the version is the error it says, and still settles the version', async () => {
+  await withDaemon({ apiVersion: '1.43' }, async (daemon, client) => {
+    daemon.on('POST /containers/create', (_req, res) => sendJson(res, 400, { message: 'invalid Memory' }));
+    await assert.rejects(client.transport.json({ method: 'POST', path: '/containers/create', json: {} }), (err: Error) => err.message === 'invalid Memory');
+    assert.equal(await client.apiVersion(), '1.43');
+  });
+});
 
 test('missing Api-Version header falls back to 1.24', async () => {
   await withDaemon({ apiVersion: null }, async (_daemon, client) => {
