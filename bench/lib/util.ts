@@ -195,7 +195,22 @@ export function publishResults(md: string, noWrite: boolean): void {
  * Run a benchmark's main with the cleanups registered by onCleanup guaranteed: after success or an
  * error (exit code 1), on an uncaught exception, and on SIGINT/SIGTERM/SIGHUP (exit code 130).
  */
+/**
+ * berthd remounts the host's cgroup2 hierarchy with favordynmods when it starts (src/os/
+ * favordynmods.ts); the setting is host-wide and speeds up every engine's runc. Applied here
+ * before any measurement, so that floors and engines measured before berthd's first start run
+ * under the same kernel setting as those after it. The report's Machine section says which.
+ */
+function favorDynmodsLikeBerthd(): void {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' - cgroup2 '));
+  if (!line || (line.slice(line.indexOf(' - ') + 3).split(' ')[2] ?? '').split(',').includes('favordynmods')) return;
+  const target = line.split(' ')[4];
+  const r = sh('mount', ['-o', 'remount,favordynmods', target]);
+  logStep(r.ok ? `cgroup2 ${target}: favordynmods on, as berthd sets it` : `cgroup2 ${target}: favordynmods not set (${r.err})`);
+}
+
 export async function runBench(main: () => Promise<void>): Promise<void> {
+  favorDynmodsLikeBerthd();
   let exiting = false;
   const bail = (why: string, code: number): void => {
     if (exiting) return;
