@@ -192,10 +192,6 @@ export function publishResults(md: string, noWrite: boolean): void {
 }
 
 /**
- * Run a benchmark's main with the cleanups registered by onCleanup guaranteed: after success or an
- * error (exit code 1), on an uncaught exception, and on SIGINT/SIGTERM/SIGHUP (exit code 130).
- */
-/**
  * berthd remounts the host's cgroup2 hierarchy with favordynmods when it starts (src/os/
  * favordynmods.ts); the setting is host-wide and speeds up every engine's runc. Applied here
  * before any measurement, so that floors and engines measured before berthd's first start run
@@ -203,12 +199,19 @@ export function publishResults(md: string, noWrite: boolean): void {
  */
 function favorDynmodsLikeBerthd(): void {
   const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' - cgroup2 '));
-  if (!line || (line.slice(line.indexOf(' - ') + 3).split(' ')[2] ?? '').split(',').includes('favordynmods')) return;
-  const target = line.split(' ')[4];
+  if (!line) return;
+  const superOptions = (line.slice(line.indexOf(' - ') + 3).split(' ')[2] ?? '').split(',');
+  // a read-only mount is left alone, as berthd leaves it (a remount would make the super block read-only)
+  if (superOptions.includes('favordynmods') || superOptions.includes('ro') || line.split(' ')[5].split(',').includes('ro')) return;
+  const target = line.split(' ')[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   const r = sh('mount', ['-o', 'remount,favordynmods', target]);
   logStep(r.ok ? `cgroup2 ${target}: favordynmods on, as berthd sets it` : `cgroup2 ${target}: favordynmods not set (${r.err})`);
 }
 
+/**
+ * Run a benchmark's main with the cleanups registered by onCleanup guaranteed: after success or an
+ * error (exit code 1), on an uncaught exception, and on SIGINT/SIGTERM/SIGHUP (exit code 130).
+ */
 export async function runBench(main: () => Promise<void>): Promise<void> {
   favorDynmodsLikeBerthd();
   let exiting = false;

@@ -274,10 +274,13 @@ export class Transport {
     let res = await this.raw({ ...options, fullPath: `/v${version}${options.path}${encodeQuery(options.query)}` });
     if (optimistic) {
       const server = headerValue(res, 'api-version');
-      if (server) this.negotiated ??= Promise.resolve(compareApiVersions(server, API_VERSION) < 0 ? server : API_VERSION);
+      const older = server && compareApiVersions(server, API_VERSION) < 0 ? server : undefined;
+      // a daemon without the header is taken as docker takes it after a ping (FALLBACK_API_VERSION)
+      this.negotiated ??= Promise.resolve(server ? (older ?? API_VERSION) : FALLBACK_API_VERSION);
       if (res.statusCode === 400) {
         const body = await readText(res);
-        const max = /Maximum supported API version is (\d+\.\d+)/.exec(body)?.[1];
+        // a HEAD's refusal has no body: the header says the daemon's version then
+        const max = /Maximum supported API version is (\d+\.\d+)/.exec(body)?.[1] ?? older;
         if (!max) throw errorForStatus(400, errorBodyMessage(400, body));
         this.negotiated = Promise.resolve(max);
         res = await this.raw({ ...options, fullPath: await this.versionedPath(options.path, options.query) });

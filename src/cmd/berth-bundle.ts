@@ -11,6 +11,9 @@ import type * as BerthMain from './berth-main.ts';
 const cacheDir = compileCacheDir(process.env, process.getuid?.());
 if (cacheDir) module.enableCompileCache?.(cacheDir);
 
-// process.argv[1] is this file's absolute path: the bundle sits next to it
-const { berthMain, exitWhenFlushed } = module.createRequire(process.argv[1])('./berth-cli.cjs') as typeof BerthMain;
+// Run only as the CommonJS bundle, where __filename is this file (also when reached through a
+// symlink, unlike process.argv[1]); the bundle of the rest sits next to it.
+declare const __filename: string | undefined;
+const self = typeof __filename === 'string' ? __filename : process.argv[1];
+const { berthMain, exitWhenFlushed } = module.createRequire(self)('./berth-cli.cjs') as typeof BerthMain;
 void berthMain(process.argv.slice(2)).then(exitWhenFlushed);

@@ -148,7 +148,8 @@ async function main(cfg: DaemonConfig): Promise<void> {
   writeFileSync(cfg.pidfile, String(process.pid));
 
   if (cfg.cgroupFavorDynmods !== false) {
-    const r = await enableFavorDynmods();
+    // a speed-up only: no failure of it stops the daemon
+    const r = await enableFavorDynmods().catch((err: unknown) => ({ state: 'unsupported' as const, target: 'cgroup2', reason: errorMessage(err) }));
     if (r.state === 'enabled') log.info(`remounted ${r.target} with favordynmods: moving processes into cgroups no longer waits for an RCU grace period (--no-cgroup-favordynmods to leave it)`);
     else if (r.state === 'unsupported') log.warn(`cgroup2 favordynmods not enabled on ${r.target}: ${r.reason}`);
     else log.debug(`cgroup2 favordynmods: ${r.state}`);

@@ -39,7 +39,7 @@ export type FavorDynmodsResult =
  * (/proc/self/mountinfo's text); 'already' when it has the option, undefined when there is no
  * cgroup2 mount.
  */
-export function favorDynmodsRemount(mountinfo: string): Remount | { already: string } | undefined {
+export function favorDynmodsRemount(mountinfo: string): Remount | { already: string } | { readOnly: string } | undefined {
   for (const line of mountinfo.split('\n')) {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
@@ -47,12 +47,24 @@ export function favorDynmodsRemount(mountinfo: string): Remount | { already: str
     if (fstype !== 'cgroup2') continue;
     const fields = line.slice(0, sep).split(' ');
     const target = fields[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    const sopts = superOptions.split(',').filter((o) => o && o !== 'rw' && o !== 'ro');
-    if (sopts.includes('favordynmods')) return { already: target };
-    const { flags } = parseMountOptions((fields[5] ?? '').split(','));
+    const all = superOptions.split(',');
+    const mountOptions = (fields[5] ?? '').split(',');
+    if (all.includes('favordynmods')) return { already: target };
+    // A remount without MS_BIND applies MS_RDONLY to the super block, shared by every mount of
+    // the hierarchy: a read-only view (systemd's ProtectControlGroups, a container's /sys) must
+    // not make the host's cgroup2 read-only.
+    if (mountOptions.includes('ro') || all.includes('ro')) return { readOnly: target };
+    const sopts = all.filter((o) => o && o !== 'rw');
+    const { flags } = parseMountOptions(mountOptions);
     return { target, flags: MS_REMOUNT | flags, data: [...sopts, 'favordynmods'].join(',') };
   }
   return undefined;
+}
+
+/** The first cgroup2 mount has favordynmods in its super block options. */
+function hasFavorDynmods(mountinfo: string): boolean {
+  const plan = favorDynmodsRemount(mountinfo);
+  return !!plan && 'already' in plan;
 }
 
 /** Turn favordynmods on for the host's cgroup2 hierarchy, if there is one and the kernel has it. */
@@ -60,19 +72,24 @@ export async function enableFavorDynmods(
   mountinfo?: string,
   c: Libc | undefined | null = null,
 ): Promise<FavorDynmodsResult> {
-  const plan = favorDynmodsRemount(mountinfo ?? (await readFile('/proc/self/mountinfo', 'utf8')));
+  const readMountinfo = (): Promise<string> => readFile('/proc/self/mountinfo', 'utf8');
+  const plan = favorDynmodsRemount(mountinfo ?? (await readMountinfo()));
   if (!plan) return { state: 'no-cgroup2' };
   if ('already' in plan) return { state: 'already', target: plan.already };
+  if ('readOnly' in plan) return { state: 'unsupported', target: plan.readOnly, reason: 'the cgroup2 mount is read-only here' };
   const sys = c === null ? await libc() : c;
   if (sys) {
     const errno = await sys.mount('none', plan.target, null, plan.flags, plan.data);
-    if (errno === 0) return { state: 'enabled', target: plan.target };
     // EINVAL: a kernel before 6.0 does not know the option
-    const reason = errno === EINVAL ? 'this kernel has no favordynmods option (Linux ≥ 6.0)' : sys.strerror(errno);
-    return { state: 'unsupported', target: plan.target, reason };
+    if (errno !== 0) return { state: 'unsupported', target: plan.target, reason: errno === EINVAL ? 'this kernel has no favordynmods option (Linux ≥ 6.0)' : sys.strerror(errno) };
+  } else {
+    // no koffi: mount(8) merges the mount's current options itself
+    const res = await run('mount', ['-o', 'remount,favordynmods', plan.target], { allowFailure: true });
+    if (res.code !== 0) return { state: 'unsupported', target: plan.target, reason: res.stderr.trim() || `mount exited ${res.code}` };
   }
-  // no koffi: mount(8) merges the mount's current options itself
-  const res = await run('mount', ['-o', 'remount,favordynmods', plan.target], { allowFailure: true });
-  if (res.code === 0) return { state: 'enabled', target: plan.target };
-  return { state: 'unsupported', target: plan.target, reason: res.stderr.trim() || `mount exited ${res.code}` };
+  // Outside the initial cgroup namespace the kernel accepts the remount and ignores the option.
+  if (mountinfo === undefined && !hasFavorDynmods(await readMountinfo())) {
+    return { state: 'unsupported', target: plan.target, reason: 'the remount had no effect (not in the initial cgroup namespace?)' };
+  }
+  return { state: 'enabled', target: plan.target };
 }

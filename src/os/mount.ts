@@ -22,6 +22,7 @@ const MS_NOEXEC = 0x8;
 const MS_SYNCHRONOUS = 0x10;
 const MS_REMOUNT = 0x20;
 const MS_DIRSYNC = 0x80;
+const MS_NOSYMFOLLOW = 0x100;
 const MS_NOATIME = 0x400;
 const MS_NODIRATIME = 0x800;
 const MS_BIND = 0x1000;
@@ -54,6 +55,8 @@ const FLAG_OPTIONS: Record<string, [set: boolean, flag: number]> = {
   norelatime: [false, MS_RELATIME],
   strictatime: [true, MS_STRICTATIME],
   nostrictatime: [false, MS_STRICTATIME],
+  nosymfollow: [true, MS_NOSYMFOLLOW],
+  symfollow: [false, MS_NOSYMFOLLOW],
 };
 
 /** Filesystem types mounted with mount(2) directly: in-kernel, no helper, no device set-up. */

@@ -1,9 +1,7 @@
 // Bad input gets a clear 4xx with {"message"} and leaves nothing behind (issue 2 acceptance).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { favorDynmodsRemount } from '../../src/os/favordynmods.ts';
 import { useDaemon, leakedMounts, cgroupDirs, listDir } from '../helpers/daemon.ts';
 
 const daemon = useDaemon();
@@ -118,21 +116,4 @@ test('an attach waiting for a start ends when the start fails', async () => {
   assert.match(text, /^HTTP\/1.1 101 UPGRADED/);
   sock.destroy();
   assert.equal((await d.api('DELETE', `/containers/${id}`)).status, 204);
-});
-
-test('berthd turns on cgroup2 favordynmods at start (cheap moves into cgroups)', () => {
-  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
-  const plan = favorDynmodsRemount(mountinfo);
-  if (!plan) {
-    assert.match(daemon().logs, /cgroup2 favordynmods: no-cgroup2/);
-    return;
-  }
-  if (Number(readFileSync('/proc/sys/kernel/osrelease', 'utf8').split('.')[0]) < 6) {
-    assert.match(daemon().logs, /cgroup2 favordynmods not enabled on \S+: this kernel has no favordynmods option/);
-    return;
-  }
-  // The host's cgroup2 mount carries the option now: set by this daemon, or by an earlier one (it
-  // is host-wide and stays until a remount without it or the next boot).
-  assert.ok('already' in plan, `cgroup2 mount without favordynmods:\n${mountinfo}`);
-  assert.match(daemon().logs, /remounted \S+ with favordynmods|cgroup2 favordynmods: already/);
 });

@@ -70,11 +70,40 @@ test('a request with a streamed body negotiates with a ping first (it cannot be 
   });
 });
 
-test('a 400 that is not about the version is the error it says, and still settles the version', async () => {
-  await withDaemon({ apiVersion: '1.43' }, async (daemon, client) => {
+test('a 400 that is not about the version is the error it says, sent once, and settles the version', async () => {
+  await withDaemon({ apiVersion: '1.47' }, async (daemon, client) => {
     daemon.on('POST /containers/create', (_req, res) => sendJson(res, 400, { message: 'invalid Memory' }));
     await assert.rejects(client.transport.json({ method: 'POST', path: '/containers/create', json: {} }), (err: Error) => err.message === 'invalid Memory');
-    assert.equal(await client.apiVersion(), '1.43');
+    assert.equal(daemon.requests.filter((r) => r.path === '/containers/create').length, 1);
+    assert.equal(await client.apiVersion(), '1.47');
+  });
+});
+
+test('a first HEAD refused by an older daemon (no body) is resent at the Api-Version it answered with', async () => {
+  await withDaemon({ apiVersion: '1.43' }, async (daemon, client) => {
+    daemon.on('HEAD /containers/web/archive', (_req, res) => {
+      res.statusCode = 200;
+      res.end();
+    });
+    const res = await client.transport.request({ method: 'HEAD', path: '/containers/web/archive', query: { path: '/etc' } });
+    res.resume();
+    assert.deepEqual(
+      daemon.requests.map((r) => `${r.method} ${r.version}`),
+      ['HEAD 1.47', 'HEAD 1.43'],
+    );
+  });
+});
+
+test('a daemon that sends no Api-Version: after the first request, the fallback version (as after a ping)', async () => {
+  await withDaemon({ apiVersion: null }, async (daemon, client) => {
+    daemon.on('GET /containers/json', (_req, res) => sendJson(res, 200, []));
+    await client.containers.list();
+    await client.containers.list();
+    assert.deepEqual(
+      daemon.requests.filter((r) => r.path === '/containers/json').map((r) => r.version),
+      ['1.47', '1.24'],
+    );
+    assert.equal(await client.apiVersion(), '1.24');
   });
 });
 

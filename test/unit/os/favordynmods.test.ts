@@ -66,3 +66,13 @@ test('favordynmods: one remount(2) of the cgroup2 mount; an old kernel is report
   assert.deepEqual(await enableFavorDynmods('', none), { state: 'no-cgroup2' });
   assert.equal(none.calls.length, 0);
 });
+
+test('favordynmods: a read-only cgroup2 view is never remounted (it would make the super block read-only)', async () => {
+  const ro = V2.replace('rw,nosuid,nodev,noexec,relatime shared:9', 'ro,nosuid,nodev,noexec,relatime shared:9');
+  assert.deepEqual(favorDynmodsRemount(ro), { readOnly: '/sys/fs/cgroup' });
+  const c = fakeLibc(0);
+  const r = await enableFavorDynmods(ro, c);
+  assert.equal(r.state, 'unsupported');
+  assert.match((r as { reason: string }).reason, /read-only/);
+  assert.equal(c.calls.length, 0);
+});
