@@ -12,7 +12,7 @@
 // as it is. From Linux 6.18 the kernel keeps the faster per-threadgroup locking even if the
 // option is later removed. `berthd --no-cgroup-favordynmods` leaves the host untouched.
 import { readFile } from 'node:fs/promises';
-import { parseMountOptions } from './mount.ts';
+import { parseMountOptions, unescapeMountPath } from './mount.ts';
 import { libc, type Libc } from './libc.ts';
 import { run } from './exec.ts';
 
@@ -46,7 +46,7 @@ export function favorDynmodsRemount(mountinfo: string): Remount | { already: str
     const [fstype, , superOptions = ''] = line.slice(sep + 3).split(' ');
     if (fstype !== 'cgroup2') continue;
     const fields = line.slice(0, sep).split(' ');
-    const target = fields[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    const target = unescapeMountPath(fields[4]);
     const all = superOptions.split(',');
     const mountOptions = (fields[5] ?? '').split(',');
     if (all.includes('favordynmods')) return { already: target };

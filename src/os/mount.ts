@@ -149,7 +149,7 @@ export async function unmount(target: string, opts: UnmountOptions = {}): Promis
 }
 
 /** Undo mountinfo's octal escapes (space, tab, newline, backslash). */
-function unescapeMountPath(s: string): string {
+export function unescapeMountPath(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
