@@ -3,7 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { LoadResult, Footprint } from './load.ts';
 import type { Floors, ReplaySample } from './phases.ts';
-import { ms, sh, type Summary } from './util.ts';
+import { cgroup2Mount, ms, sh, type Summary } from './util.ts';
 
 export interface CliResult {
   label: string;
@@ -39,10 +39,9 @@ export interface Results {
 
 /** Whether the host's cgroup2 mount has favordynmods (moves into cgroups skip an RCU grace period). */
 function favorDynmods(): string {
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' - cgroup2 '));
-  if (!line) return 'no cgroup2 mount';
-  const superOptions = line.slice(line.indexOf(' - ') + 3).split(' ')[2] ?? '';
-  return `${superOptions.split(',').includes('favordynmods') ? 'on' : 'off'} (${line.split(' ')[4]})`;
+  const cg = cgroup2Mount();
+  if (!cg) return 'no cgroup2 mount';
+  return `${cg.superOptions.includes('favordynmods') ? 'on' : 'off'} (${cg.target})`;
 }
 
 function machine(): string[] {

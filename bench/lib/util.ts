@@ -198,14 +198,23 @@ export function publishResults(md: string, noWrite: boolean): void {
  * under the same kernel setting as those after it. The report's Machine section says which.
  */
 function favorDynmodsLikeBerthd(): void {
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' - cgroup2 '));
-  if (!line) return;
-  const superOptions = (line.slice(line.indexOf(' - ') + 3).split(' ')[2] ?? '').split(',');
+  const cg = cgroup2Mount();
   // a read-only mount is left alone, as berthd leaves it (a remount would make the super block read-only)
-  if (superOptions.includes('favordynmods') || superOptions.includes('ro') || line.split(' ')[5].split(',').includes('ro')) return;
-  const target = line.split(' ')[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  const r = sh('mount', ['-o', 'remount,favordynmods', target]);
-  logStep(r.ok ? `cgroup2 ${target}: favordynmods on, as berthd sets it` : `cgroup2 ${target}: favordynmods not set (${r.err})`);
+  if (!cg || cg.superOptions.includes('favordynmods') || cg.superOptions.includes('ro') || cg.mountOptions.includes('ro')) return;
+  const r = sh('mount', ['-o', 'remount,favordynmods', cg.target]);
+  logStep(r.ok ? `cgroup2 ${cg.target}: favordynmods on, as berthd sets it` : `cgroup2 ${cg.target}: favordynmods not set (${r.err})`);
+}
+
+/** The host's (first) cgroup2 mount from mountinfo: its path and per-mount and super block options. */
+export function cgroup2Mount(): { target: string; mountOptions: string[]; superOptions: string[] } | undefined {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' - cgroup2 '));
+  if (!line) return undefined;
+  const fields = line.slice(0, line.indexOf(' - ')).split(' ');
+  return {
+    target: fields[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
+    mountOptions: fields[5].split(','),
+    superOptions: (line.slice(line.indexOf(' - ') + 3).split(' ')[2] ?? '').split(','),
+  };
 }
 
 /**
