@@ -18,7 +18,7 @@ import { macvlanDriver } from './drivers/macvlan.ts';
 import type { NetworkDriver } from './drivers/driver.ts';
 import type { NetworkStore } from './store.ts';
 import type { NetworkCreateRequest } from '../types/networks.ts';
-import type { EndpointConfig, EndpointRecord, EndpointState, IpamSubnetConfig, NetHost, NetworkRecord, PortMapping } from './types.ts';
+import type { EndpointConfig, EndpointRecord, EndpointState, IpamSubnetConfig, NetHost, NetnsOp, NetworkRecord, PortMapping } from './types.ts';
 
 export interface NetworkControllerOptions {
   store: NetworkStore;
@@ -463,7 +463,8 @@ export class NetworkController {
 
   /**
    * Make the container's interfaces inside its netns (the process `pid` holds it): one `ip -batch`
-   * on the host creates every link straight into the netns, one inside sets addresses and routes.
+   * on the host creates every link straight into the netns, then addresses and routes are set
+   * inside it (over rtnetlink from berthd: os/net/netns-config.ts).
    */
   async wire(containerId: string, pid: number, only?: EndpointRecord[]): Promise<void> {
     const eps = (only ?? this.store.endpointsOf(containerId)).filter((e) => e.state);
@@ -472,17 +473,16 @@ export class NetworkController {
     const hasRoute = only ? all.some((e) => !eps.includes(e) && e.state?.pid) : false;
     const gatewayEp = hasRoute ? undefined : eps.find((e) => !this.store.networks.get(e.networkId)?.internal && e.state?.gateway);
     const host: string[] = [];
-    const netns: string[] = [];
+    const netns: NetnsOp[] = [];
     for (const ep of eps) {
       const net = this.store.networks.get(ep.networkId)!;
       const ops = DRIVERS[net.driver]!.join(net, ep.state!, { pid, gatewayRoute: ep === gatewayEp });
       host.push(...ops.host);
       netns.push(...ops.netns);
     }
-    // The netns batch's process (nsenter → ip) starts while the host batch makes its interfaces.
     const hostDone = this.host.ipBatch(host);
     hostDone.catch(() => undefined);
-    await this.host.ipBatch(netns, { netnsPid: pid, after: hostDone });
+    await this.host.configureNetns(pid, netns, { after: hostDone });
     this.store.tx(() => eps.forEach((ep) => this.store.putEndpoint({ ...ep, state: { ...ep.state!, pid } })));
     if (eps.some((e) => e.state!.ports.length)) await this.applyNft();
   }

@@ -77,4 +77,4 @@ export interface EndpointRecord {
   state: EndpointState | null;
 }
 
-export type { LinkInfo, NetHost } from '../os/net/iproute.ts';
+export type { LinkInfo, NetHost, NetnsOp } from '../os/net/iproute.ts';

@@ -1,13 +1,14 @@
 // A network driver turns records into kernel objects. Drivers never allocate addresses (IPAM
-// does, in the controller) and never run commands themselves: they return iproute2 batch lines
-// that the controller runs, one batch per namespace, for every endpoint of a container at once.
-import type { EndpointState, NetHost, NetworkRecord } from '../types.ts';
+// does, in the controller) and never run commands themselves: they return iproute2 batch lines for
+// the host and changes for the container's netns, which the controller applies for every endpoint
+// of a container at once.
+import type { EndpointState, NetHost, NetnsOp, NetworkRecord } from '../types.ts';
 
 export interface JoinOps {
   /** Lines for the host's `ip -batch` (create the link, move it into the container). */
   host: string[];
-  /** Lines for the container netns's `ip -batch` (addresses, up, routes). */
-  netns: string[];
+  /** Changes inside the container's netns (addresses, up, routes). */
+  netns: NetnsOp[];
 }
 
 export interface NetworkDriver {
@@ -23,12 +24,13 @@ export interface NetworkDriver {
 }
 
 /** Address, link up and routes inside the container: the same for every driver. */
-export function netnsOps(ep: EndpointState, gatewayRoute: boolean): string[] {
-  const lines: string[] = [];
-  if (ep.ipv4) lines.push(`addr add ${ep.ipv4} dev ${ep.ifname}`);
-  if (ep.ipv6) lines.push(`addr add ${ep.ipv6} dev ${ep.ifname} nodad`);
-  lines.push(`link set ${ep.ifname} up`);
-  if (gatewayRoute && ep.gateway) lines.push(`route add default via ${ep.gateway} dev ${ep.ifname}`);
-  if (gatewayRoute && ep.gateway6) lines.push(`route add default via ${ep.gateway6} dev ${ep.ifname}`);
-  return lines;
+export function netnsOps(ep: EndpointState, gatewayRoute: boolean): NetnsOp[] {
+  const dev = ep.ifname;
+  const ops: NetnsOp[] = [];
+  if (ep.ipv4) ops.push({ op: 'addr', dev, cidr: ep.ipv4 });
+  if (ep.ipv6) ops.push({ op: 'addr', dev, cidr: ep.ipv6, nodad: true });
+  ops.push({ op: 'up', dev });
+  if (gatewayRoute && ep.gateway) ops.push({ op: 'default-route', dev, gateway: ep.gateway });
+  if (gatewayRoute && ep.gateway6) ops.push({ op: 'default-route', dev, gateway: ep.gateway6 });
+  return ops;
 }

@@ -1,9 +1,13 @@
-// iproute2 and nftables: the data plane's only contact with the kernel. One process per batch.
+// The data plane's contact with the kernel: iproute2 batches and nftables for the host, rtnetlink
+// from berthd for the inside of a container's netns (netns-config.ts), and sysctls.
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { run, runLight } from '../exec.ts';
 import { SystemError } from '../../lib/errors.ts';
+import { configureNetnsViaNetlink, ipLines, type NetnsOp } from './netns-config.ts';
+
+export type { NetnsOp } from './netns-config.ts';
 
 export interface LinkInfo {
   ifname: string;
@@ -20,6 +24,12 @@ export interface NetHost {
    * overlaps the host batch it depends on.
    */
   ipBatch(lines: readonly string[], opts?: { netnsPid?: number; force?: boolean; after?: Promise<void> }): Promise<void>;
+  /**
+   * Apply `ops` (addresses, link up, routes) in the netns of process `pid`, once `after` (the host
+   * batch that made the links) has resolved: over rtnetlink from the daemon, or as an iproute2
+   * batch there when koffi is unavailable.
+   */
+  configureNetns(pid: number, ops: readonly NetnsOp[], opts?: { after?: Promise<void> }): Promise<void>;
   links(): Promise<LinkInfo[]>;
   linkExists(name: string): boolean;
   /** The prefixes the host routes (to avoid when picking a subnet). */
@@ -180,6 +190,12 @@ async function ipBatch(lines: readonly string[], opts: { netnsPid?: number; forc
   }
 }
 
+async function configureNetns(pid: number, ops: readonly NetnsOp[], opts: { after?: Promise<void> } = {}): Promise<void> {
+  if (ops.length === 0) return opts.after;
+  await opts.after;
+  if (!(await configureNetnsViaNetlink(pid, ops))) await ipOneShot(ipLines(ops), { netnsPid: pid });
+}
+
 async function ipJson<T>(args: string[]): Promise<T> {
   const res = await run(IP, ['-j', ...args], { timeoutMs: 20_000 });
   return JSON.parse(res.stdout || '[]') as T;
@@ -216,6 +232,7 @@ async function nftTables(): Promise<Array<{ family: string; name: string }>> {
 
 export const realNetHost: NetHost = {
   ipBatch,
+  configureNetns,
   links,
   linkExists: (name) => existsSync(`/sys/class/net/${name}`),
   routes,
