@@ -1,12 +1,12 @@
-// Live: the rtnetlink path against iproute2 itself, in network namespaces this test makes
-// (`unshare -n sleep`, gone with the process). Needs root, like the rest of the os/ tests.
+// Conformance: the rtnetlink path against iproute2 itself, in network namespaces this test makes
+// (`unshare -n sleep`, gone with the process). Needs root, like the other conformance suites.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { configureNetnsViaNetlink, ipLines, type NetnsOp } from '../../../src/os/net/netns-config.ts';
-import { realNetHost } from '../../../src/os/net/iproute.ts';
+import { configureNetnsViaNetlink, ipLines, type NetnsOp } from '../../src/os/net/netns-config.ts';
+import { realNetHost } from '../../src/os/net/iproute.ts';
 
 async function netns(): Promise<{ pid: number; child: ChildProcess; ip: (args: string[], input?: string) => string }> {
   const child = spawn('unshare', ['-n', 'sleep', '120'], { stdio: 'ignore' });
