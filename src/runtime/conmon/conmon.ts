@@ -260,9 +260,7 @@ export class ConmonRuntime implements ContainerRuntime {
         }
       }
     }
-    await rm(this.exitFile(id), { force: true });
-    await rm(join(this.socketDir, id), { force: true });
-    await rm(this.dirFor(id), { recursive: true, force: true });
+    await Promise.all([rm(this.exitFile(id), { force: true }), rm(join(this.socketDir, id), { force: true }), rm(this.dirFor(id), { recursive: true, force: true })]);
     this.reported.delete(id);
   }
 
