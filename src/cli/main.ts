@@ -6,8 +6,8 @@ import type { EngineClient } from '../client/index.ts';
 import type { ClientTlsOptions } from '../client/transport.ts';
 import type { CommandModule } from './command.ts';
 import { CliContext, CliError, ExitStatus, describeError, type CliIO } from './context.ts';
+import { commandWords, isGroup, type Group } from './words.ts';
 
-type Group = 'container' | 'image' | 'system' | 'volume' | 'builder' | 'network';
 
 interface Entry {
   group: Group | undefined;
@@ -89,9 +89,6 @@ const GROUP_SUMMARY: Record<Group, string> = {
   builder: 'Manage builds',
 };
 
-/** Global options that take a value; needed to find the command word without parsing everything. */
-const GLOBAL_WITH_VALUE = new Set(['-H', '--host', '-l', '--log-level', '--config', '-c', '--context', '--tlscacert', '--tlscert', '--tlskey']);
-
 interface Invocation {
   entry: Entry;
   /** The words that named it: ["ps"] or ["container", "ls"]. */
@@ -99,20 +96,10 @@ interface Invocation {
 }
 
 function findInvocation(args: string[]): Invocation | undefined {
-  const words: string[] = [];
-  for (let i = 0; i < args.length && words.length < 2; i++) {
-    const a = args[i];
-    if (words.length === 0 && a.startsWith('-')) {
-      if (GLOBAL_WITH_VALUE.has(a)) i++;
-      continue;
-    }
-    if (words.length === 1 && a.startsWith('-')) break;
-    words.push(a);
-    if (words.length === 1 && !(a in GROUP_SUMMARY)) break;
-  }
+  const words = commandWords(args);
   const [first, second] = words;
   if (first === undefined) return undefined;
-  if (first in GROUP_SUMMARY) {
+  if (isGroup(first)) {
     const entry = ENTRIES.find((e) => e.group === first && (e.name === second || e.aliases?.includes(second ?? '')));
     return entry ? { entry, words: [first, second] } : undefined;
   }

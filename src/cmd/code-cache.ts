@@ -1,0 +1,92 @@
+// Loading the CLI bundle (dist/berth-cli.cjs) with a V8 code cache made when a command has run.
+//
+// Node's compile cache (module.enableCompileCache) is produced right after a file is compiled, so
+// it holds only what V8 compiles eagerly, the bundle's top level: every function a command then
+// calls was compiled again in every process, ~5–7 ms of `berth run` on the 2-core VM. V8 can
+// serialize the functions compiled so far (vm.Script#createCachedData after running), so a cache
+// written when a command exits holds that command's functions. One file per command (`run`,
+// `container-ls`, …; written after its first run that exits 0, and not for --help), keyed by
+// Node's version and the bundle's size, mtime and inode. V8 itself rejects a cache made by
+// another V8 or with other flags; then it is written again. Files go in the compile cache's
+// private directory (compile-cache.ts), never in a shared /tmp.
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import vm from 'node:vm';
+import { commandWords } from '../cli/words.ts';
+
+const MAGIC = 'berth-v8-cache 1\n';
+
+/** The cache file's name for argv, or undefined when this invocation should not have one. */
+export function codeCacheKey(args: readonly string[]): string | undefined {
+  if (args.some((a) => a === '--help' || a === '-h')) return undefined;
+  const key = commandWords(args).join('-');
+  // Only plain command words make a file name (a mistyped word fails, and failures write nothing).
+  return /^[a-z][a-z0-9-]{0,40}$/.test(key) ? key : undefined;
+}
+
+/** What must match for a cache to be used: the Node build and this exact bundle file. */
+function stampOf(file: string): string {
+  const st = statSync(file, { bigint: true });
+  return `${process.version} ${process.arch} ${st.size} ${st.mtimeNs} ${st.ino}\n`;
+}
+
+function readCache(path: string, stamp: string): Buffer | undefined {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch {
+    return undefined;
+  }
+  const head = MAGIC + stamp;
+  return raw.length > head.length && raw.subarray(0, head.length).toString('latin1') === head ? raw.subarray(head.length) : undefined;
+}
+
+function writeCache(path: string, stamp: string, data: Buffer): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}`);
+    writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC + stamp, 'latin1'), data]), { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch {
+    // a cache that cannot be written is only a slower next start
+  }
+}
+
+/** How the bundle was compiled: without a cache file, from a usable cache, or without one (made at exit). */
+export type CodeCacheUse = 'off' | 'accepted' | 'absent' | 'rejected';
+
+/**
+ * `require(file)` of a CommonJS bundle, compiled with the code cache in `cacheFile` when it fits,
+ * and writing one when the process exits with status 0 if there was none (or V8 refused it).
+ * Without `cacheFile`, a plain require (Node's compile cache applies).
+ */
+export function requireWithCodeCache(file: string, cacheFile: string | undefined): { exports: unknown; cache: CodeCacheUse } {
+  const req = Module.createRequire(file);
+  if (!cacheFile) return { exports: req(file), cache: 'off' };
+  let source: string;
+  let stamp: string;
+  try {
+    source = readFileSync(file, 'utf8');
+    stamp = stampOf(file);
+  } catch {
+    return { exports: req(file), cache: 'off' };
+  }
+  const cachedData = readCache(cacheFile, stamp);
+  const script = new vm.Script(Module.wrap(source), {
+    filename: file,
+    cachedData,
+    // the bundle's import() of the registry bundle resolves as it would under require()
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const cache: CodeCacheUse = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+  if (cache !== 'accepted') {
+    process.once('exit', (code) => {
+      if (code === 0) writeCache(cacheFile, stamp, script.createCachedData());
+    });
+  }
+  const mod = { exports: {} as unknown };
+  const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
+  wrapper.call(mod.exports, mod.exports, req, mod, file, dirname(file));
+  return { exports: mod.exports, cache };
+}
