@@ -91,21 +91,17 @@ export class ContainersApi {
    * Call this BEFORE start so `next-exit` catches the first run; `result` settles at the exit.
    */
   async beginWait(id: string, options: { condition?: WaitCondition } = {}): Promise<PendingWait> {
-    const controller = new AbortController();
-    const res = await this.transport.request({
-      method: 'POST',
-      path: `/containers/${enc(id)}/wait`,
-      query: { condition: options.condition },
-      signal: controller.signal,
-    });
+    const res = await this.transport.request({ method: 'POST', path: `/containers/${enc(id)}/wait`, query: { condition: options.condition } });
     const result = readText(res).then((text) => {
       const parsed = JSON.parse(text) as WaitResponse;
       if (parsed.Error?.Message) throw new Error(parsed.Error.Message);
       return parsed;
     });
-    // a cancelled wait rejects with AbortError; nobody awaits it then
+    // a cancelled wait rejects; nobody awaits it then
     result.catch(() => undefined);
-    return { result, cancel: () => controller.abort() };
+    // Destroying the response (and its connection) cancels: no AbortSignal on the request, whose
+    // first use costs ~1 ms of `berth run`'s start-up.
+    return { result, cancel: () => void res.destroy(new Error('wait cancelled')) };
   }
 
   /** Block until the condition; resolves with the exit status. */

@@ -109,6 +109,21 @@ test('wait registered before start resolves at exit', async () => {
   });
 });
 
+test('a cancelled wait rejects its result and closes its connection', async () => {
+  await withDaemon(async (daemon, client) => {
+    let closed: Promise<void> | undefined;
+    daemon.on('POST /containers/c4/wait', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.flushHeaders();
+      closed = new Promise((resolve) => res.once('close', () => resolve()));
+    });
+    const pending = await client.containers.beginWait('c4', { condition: 'next-exit' });
+    pending.cancel();
+    await assert.rejects(pending.result, /wait cancelled/);
+    await closed;
+  });
+});
+
 test('import streams a chunked body and reads JSON-lines progress; in-band errors reject', async () => {
   await withDaemon(async (daemon, client) => {
     daemon.on('POST /images/create', (req, res) => {
