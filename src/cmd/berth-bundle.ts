@@ -8,7 +8,7 @@
 import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { cliCodeCacheDir, compileCacheDir } from './compile-cache.ts';
-import { codeCacheKey, requireWithCodeCache } from './code-cache.ts';
+import { codeCacheFile, codeCacheKey, requireWithCodeCache } from './code-cache.ts';
 import type * as BerthMain from './berth-main.ts';
 
 const uid = process.getuid?.();
@@ -23,5 +23,5 @@ const args = process.argv.slice(2);
 const codeCacheDir = cliCodeCacheDir(process.env, uid);
 const key = codeCacheDir ? codeCacheKey(args) : undefined;
 const cli = join(dirname(self), 'berth-cli.cjs');
-const { berthMain, exitWhenFlushed } = requireWithCodeCache(cli, key && codeCacheDir ? join(codeCacheDir, `${key}.v8`) : undefined).exports as typeof BerthMain;
+const { berthMain, exitWhenFlushed } = requireWithCodeCache(cli, key && codeCacheDir ? codeCacheFile(codeCacheDir, key, cli) : undefined).exports as typeof BerthMain;
 void berthMain(args).then(exitWhenFlushed);

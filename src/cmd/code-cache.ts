@@ -4,8 +4,8 @@
 // it holds only what V8 compiles eagerly, the bundle's top level: every function a command then
 // calls was compiled again in every process, ~5–7 ms of `berth run` on the 2-core VM. V8 can
 // serialize the functions compiled so far (vm.Script#createCachedData after running), so a cache
-// written when a command exits holds that command's functions. One file per command (`run`,
-// `container-ls`, …; written after its first run that exits 0, and not for --help), keyed by
+// written when a command exits holds that command's functions. One file per command and bundle
+// (`run-<path hash>.v8`, …; written after its first run that exits 0, and not for --help), keyed by
 // Node's version and the bundle's size, mtime and inode. V8 itself rejects a cache made by
 // another V8 or with other flags; then it is written again. Files go in the compile cache's
 // private directory (compile-cache.ts), never in a shared /tmp.
@@ -23,6 +23,18 @@ export function codeCacheKey(args: readonly string[]): string | undefined {
   const key = commandWords(args).join('-');
   // Only plain command words make a file name (a mistyped word fails, and failures write nothing).
   return /^[a-z][a-z0-9-]{0,40}$/.test(key) ? key : undefined;
+}
+
+/**
+ * The cache file for a command of the bundle at `bundle`: named after the bundle's path too, so
+ * that two checkouts (or a bench's second tree) used by one user do not keep replacing each
+ * other's caches.
+ */
+export function codeCacheFile(dir: string, key: string, bundle: string): string {
+  // FNV-1a: a short stable tag, without loading node:crypto into every start-up
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bundle.length; i++) h = Math.imul(h ^ bundle.charCodeAt(i), 0x01000193);
+  return join(dir, `${key}-${(h >>> 0).toString(16).padStart(8, '0')}.v8`);
 }
 
 /** What must match for a cache to be used: the Node build and this exact bundle file. */

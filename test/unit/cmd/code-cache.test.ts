@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { codeCacheKey } from '../../../src/cmd/code-cache.ts';
+import { codeCacheFile, codeCacheKey } from '../../../src/cmd/code-cache.ts';
 import { ROOT } from '../../helpers/daemon.ts';
 
 test('codeCacheKey: the command words, none for --help or odd words', () => {
@@ -19,6 +19,14 @@ test('codeCacheKey: the command words, none for --help or odd words', () => {
   assert.equal(codeCacheKey([]), undefined);
   assert.equal(codeCacheKey(['../../etc']), undefined);
   assert.equal(codeCacheKey(['Run']), undefined);
+});
+
+test('codeCacheFile: one file per command and bundle path', () => {
+  const a = codeCacheFile('/c', 'run', '/work/a/dist/berth-cli.cjs');
+  assert.match(a, /^\/c\/run-[0-9a-f]{8}\.v8$/);
+  assert.equal(codeCacheFile('/c', 'run', '/work/a/dist/berth-cli.cjs'), a);
+  assert.notEqual(codeCacheFile('/c', 'run', '/work/b/dist/berth-cli.cjs'), a);
+  assert.notEqual(codeCacheFile('/c', 'ps', '/work/a/dist/berth-cli.cjs'), a);
 });
 
 test('a cache is written after a run that exits 0, used afterwards, and rewritten when stale or refused', () => {
