@@ -8,7 +8,6 @@ import type { CommandModule } from './command.ts';
 import { CliContext, CliError, ExitStatus, describeError, type CliIO } from './context.ts';
 import { commandWords, isGroup, type Group } from './words.ts';
 
-
 interface Entry {
   group: Group | undefined;
   name: string;

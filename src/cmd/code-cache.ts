@@ -5,11 +5,12 @@
 // calls was compiled again in every process, ~5–7 ms of `berth run` on the 2-core VM. V8 can
 // serialize the functions compiled so far (vm.Script#createCachedData after running), so a cache
 // written when a command exits holds that command's functions. One file per command and bundle
-// (`run-<path hash>.v8`, …; written after its first run that exits 0, and not for --help), keyed by
-// Node's version and the bundle's size, mtime and inode. V8 itself rejects a cache made by
-// another V8 or with other flags; then it is written again. Files go in the compile cache's
-// private directory (compile-cache.ts), never in a shared /tmp.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+// (`run-<path hash>.v8`, …), written after the command's first run that exits 0 (not for --help)
+// and kept while V8 accepts it, keyed by Node's version and the bundle's size, mtime, ctime and
+// inode. V8 itself rejects a cache made by another V8 or with other flags; then it is written
+// again. Files go in a private directory beside Node's compile cache (compile-cache.ts), used only
+// while it is ours and not writable by others; never a shared /tmp.
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import vm from 'node:vm';
@@ -20,7 +21,11 @@ const MAGIC = 'berth-v8-cache 1\n';
 /** The cache file's name for argv, or undefined when this invocation should not have one. */
 export function codeCacheKey(args: readonly string[]): string | undefined {
   if (args.some((a) => a === '--help' || a === '-h')) return undefined;
-  const key = commandWords(args).join('-');
+  const words = commandWords(args);
+  // `berth registry` runs a server from its own bundle, loaded with import(): through vm.Script
+  // that import needs an experimental loader hook (and a warning); its start-up does not matter.
+  if (words[0] === 'registry') return undefined;
+  const key = words.join('-');
   // Only plain command words make a file name (a mistyped word fails, and failures write nothing).
   return /^[a-z][a-z0-9-]{0,40}$/.test(key) ? key : undefined;
 }
@@ -37,13 +42,33 @@ export function codeCacheFile(dir: string, key: string, bundle: string): string 
   return join(dir, `${key}-${(h >>> 0).toString(16).padStart(8, '0')}.v8`);
 }
 
-/** What must match for a cache to be used: the Node build and this exact bundle file. */
-function stampOf(file: string): string {
-  const st = statSync(file, { bigint: true });
-  return `${process.version} ${process.arch} ${st.size} ${st.mtimeNs} ${st.ino}\n`;
+/**
+ * The bundle's source and what must match for a cache to be used: the Node build and this exact
+ * file. Both from one open file, so a rebuild in between cannot pair one source with the other's
+ * stamp (V8's own check compares only the source's length).
+ */
+function readBundle(file: string): { source: string; stamp: string } {
+  const fd = openSync(file, 'r');
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return { source: readFileSync(fd, 'utf8'), stamp: `${process.version} ${process.arch} ${st.size} ${st.mtimeNs} ${st.ctimeNs} ${st.ino}\n` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Only a directory of our own that no one else can write may hold code we run. */
+function trustedDir(dir: string): boolean {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
 }
 
 function readCache(path: string, stamp: string): Buffer | undefined {
+  if (!trustedDir(dirname(path))) return undefined;
   let raw: Buffer;
   try {
     raw = readFileSync(path);
@@ -57,8 +82,9 @@ function readCache(path: string, stamp: string): Buffer | undefined {
 function writeCache(path: string, stamp: string, data: Buffer): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}`);
-    writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC + stamp, 'latin1'), data]), { mode: 0o600 });
+    if (!trustedDir(dirname(path))) return;
+    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC + stamp, 'latin1'), data]), { mode: 0o600, flag: 'wx' });
     renameSync(tmp, path);
   } catch {
     // a cache that cannot be written is only a slower next start
@@ -76,19 +102,19 @@ export type CodeCacheUse = 'off' | 'accepted' | 'absent' | 'rejected';
 export function requireWithCodeCache(file: string, cacheFile: string | undefined): { exports: unknown; cache: CodeCacheUse } {
   const req = Module.createRequire(file);
   if (!cacheFile) return { exports: req(file), cache: 'off' };
-  let source: string;
-  let stamp: string;
+  let bundle: { source: string; stamp: string };
   try {
-    source = readFileSync(file, 'utf8');
-    stamp = stampOf(file);
+    bundle = readBundle(file);
   } catch {
     return { exports: req(file), cache: 'off' };
   }
+  const { source, stamp } = bundle;
   const cachedData = readCache(cacheFile, stamp);
   const script = new vm.Script(Module.wrap(source), {
     filename: file,
     cachedData,
-    // the bundle's import() of the registry bundle resolves as it would under require()
+    // A safety net: an import() in the bundle resolves as under require(). The only one, of the
+    // registry bundle, never runs here (codeCacheKey), as this hook still warns as experimental.
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const cache: CodeCacheUse = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';

@@ -1,6 +1,7 @@
-// The embedded DNS server of user-defined networks. berthd cannot enter a container's netns (no
-// setns from Node), so instead of dockerd's 127.0.0.11 inside each container it listens on the
-// network's gateway address, port 53 (UDP), and containers' resolv.conf points there. The client's
+// The embedded DNS server of user-defined networks. A socket inside each container's netns would
+// need a thread of its own there (berthd enters a netns only for the instant of a socket(2) call,
+// os/net/netns-config.ts), so instead of dockerd's 127.0.0.11 inside each container it listens on
+// the network's gateway address, port 53 (UDP), and containers' resolv.conf points there. The client's
 // source address tells which container asks, hence which networks' names it may see.
 import dgram from 'node:dgram';
 import * as dnsPacket from 'dns-packet';

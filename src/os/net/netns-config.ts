@@ -40,6 +40,7 @@ const NETLINK_ROUTE = 0;
 const CLONE_NEWNET = 0x40000000;
 const MSG_DONTWAIT = 0x40;
 const EAGAIN = 11;
+const ENODEV = 19;
 
 interface Calls {
   koffi: Koffi;
@@ -131,6 +132,7 @@ export async function configureNetnsViaNetlink(pid: number, ops: readonly NetnsO
       const known = indexes.get(dev);
       if (known !== undefined) return known;
       const r = transact(c, fd, ++seq, getLinkRequest(seq, dev), buf);
+      if (r.type === NLMSG_ERROR && r.errno === ENODEV) throw new SystemError(`ip: Cannot find device "${dev}"`);
       if (r.type === NLMSG_ERROR) fail(`device ${dev}`, r.errno ?? 0);
       if (r.type !== RTM_NEWLINK || !r.index) throw new SystemError(`ip: device ${dev}: unexpected netlink answer ${r.type}`);
       indexes.set(dev, r.index);

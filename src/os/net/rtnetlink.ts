@@ -28,7 +28,6 @@ const RTA_GATEWAY = 5;
 const RT_TABLE_MAIN = 254;
 const RTPROT_BOOT = 3;
 const RT_SCOPE_UNIVERSE = 0;
-const RT_SCOPE_LINK = 253;
 const RT_SCOPE_HOST = 254;
 const RTN_UNICAST = 1;
 
@@ -109,7 +108,8 @@ export function linkUpRequest(seq: number, index: number): Buffer {
 
 /**
  * `ip addr add ADDR/LEN dev … [nodad]`: IFA_LOCAL and IFA_ADDRESS both the address (no peer), no
- * broadcast, and iproute2's default scope (host for 127/8, link for fe80::/10, else universe).
+ * broadcast, and iproute2's default scope: host for IPv4 127/8, else universe (for IPv6 the kernel
+ * works the scope out itself).
  */
 export function addAddressRequest(seq: number, index: number, cidr: string, opts: { nodad?: boolean } = {}): Buffer {
   const slash = cidr.indexOf('/');
@@ -117,7 +117,7 @@ export function addAddressRequest(seq: number, index: number, cidr: string, opts
   const { family, bytes } = addressBytes(cidr.slice(0, slash));
   const bits = Number(cidr.slice(slash + 1));
   if (!Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128)) throw new Error(`bad prefix length: ${cidr}`);
-  const scope = family === 4 ? (bytes[0] === 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE) : bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+  const scope = family === 4 && bytes[0] === 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE;
   const h = Buffer.alloc(8);
   h.writeUInt8(family === 4 ? AF_INET : AF_INET6, 0);
   h.writeUInt8(bits, 1);

@@ -2,9 +2,9 @@
 // used, refused and rewritten. Each load runs in a child process, as bin/berth does.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { codeCacheFile, codeCacheKey } from '../../../src/cmd/code-cache.ts';
 import { ROOT } from '../../helpers/daemon.ts';
@@ -19,6 +19,7 @@ test('codeCacheKey: the command words, none for --help or odd words', () => {
   assert.equal(codeCacheKey([]), undefined);
   assert.equal(codeCacheKey(['../../etc']), undefined);
   assert.equal(codeCacheKey(['Run']), undefined);
+  assert.equal(codeCacheKey(['registry', 'serve']), undefined);
 });
 
 test('codeCacheFile: one file per command and bundle path', () => {
@@ -66,9 +67,9 @@ test('a cache is written after a run that exits 0, used afterwards, and rewritte
     assert.equal(load().cache, 'accepted');
     assert.deepEqual(readFileSync(cacheFile), written);
 
-    // a rebuilt bundle (another size or mtime) never gets the old cache
-    writeFileSync(bundle, source('bonjour '));
-    assert.deepEqual([load().cache, load().cache, load().out], ['absent', 'accepted', 'bonjour world']);
+    // a rebuilt bundle of the same length (V8 alone would take the old cache) never gets it
+    writeFileSync(bundle, source('hallo '));
+    assert.deepEqual([load().cache, load().out, load().cache, load().out], ['absent', 'hallo world', 'accepted', 'hallo world']);
 
     // a header that fits over bytes V8 refuses: refused, then rewritten
     const good = readFileSync(cacheFile);
@@ -78,7 +79,18 @@ test('a cache is written after a run that exits 0, used afterwards, and rewritte
     assert.equal(load().cache, 'accepted');
 
     // no cache file: a plain require
-    assert.deepEqual(load(0, '-'), { cache: 'off', out: 'bonjour world', file: bundle, dir, selfRequire: 'function' });
+    assert.deepEqual(load(0, '-'), { cache: 'off', out: 'hallo world', file: bundle, dir, selfRequire: 'function' });
+
+    // a directory others may write is neither read nor written
+    const before = readFileSync(cacheFile);
+    chmodSync(dirname(cacheFile), 0o777);
+    try {
+      assert.deepEqual([load().cache, load().cache], ['absent', 'absent']);
+      assert.deepEqual(readFileSync(cacheFile), before);
+    } finally {
+      chmodSync(dirname(cacheFile), 0o700);
+    }
+    assert.equal(load().cache, 'accepted');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -48,7 +48,7 @@ test('requests carry the header, flags and attributes iproute2 sends', () => {
   const a6 = addAddressRequest(10, 5, 'fd00::2/64', { nodad: true });
   assert.deepEqual([...a6.subarray(16, 20)], [10, 64, 0x02, 0]); // AF_INET6, /64, IFA_F_NODAD
   assert.equal(addAddressRequest(1, 1, '127.0.0.2/8')[19], 254); // host scope, as iproute2
-  assert.equal(addAddressRequest(1, 1, 'fe80::9/64')[19], 253); // link scope
+  assert.equal(addAddressRequest(1, 1, 'fe80::9/64')[19], 0); // IPv6: the kernel sets the scope
   assert.throws(() => addAddressRequest(1, 1, '10.0.0.1'), /prefix length/);
   assert.throws(() => addAddressRequest(1, 1, '10.0.0.1/33'), /prefix length/);
 
