@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, readdirSync, existsSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { findCgroup2Mount } from '../../src/os/favordynmods.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -207,14 +208,7 @@ function favorDynmodsLikeBerthd(): void {
 
 /** The host's (first) cgroup2 mount from mountinfo: its path and per-mount and super block options. */
 export function cgroup2Mount(): { target: string; mountOptions: string[]; superOptions: string[] } | undefined {
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' - cgroup2 '));
-  if (!line) return undefined;
-  const fields = line.slice(0, line.indexOf(' - ')).split(' ');
-  return {
-    target: fields[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
-    mountOptions: fields[5].split(','),
-    superOptions: (line.slice(line.indexOf(' - ') + 3).split(' ')[2] ?? '').split(','),
-  };
+  return findCgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8'));
 }
 
 /**

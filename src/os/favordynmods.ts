@@ -39,26 +39,31 @@ export type FavorDynmodsResult =
  * (/proc/self/mountinfo's text); 'already' when it has the option, undefined when there is no
  * cgroup2 mount.
  */
-export function favorDynmodsRemount(mountinfo: string): Remount | { already: string } | { readOnly: string } | undefined {
+/** The first cgroup2 mount in mountinfo: its path, per-mount options and super block options. */
+export function findCgroup2Mount(mountinfo: string): { target: string; mountOptions: string[]; superOptions: string[] } | undefined {
   for (const line of mountinfo.split('\n')) {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const [fstype, , superOptions = ''] = line.slice(sep + 3).split(' ');
     if (fstype !== 'cgroup2') continue;
     const fields = line.slice(0, sep).split(' ');
-    const target = unescapeMountPath(fields[4]);
-    const all = superOptions.split(',');
-    const mountOptions = (fields[5] ?? '').split(',');
-    if (all.includes('favordynmods')) return { already: target };
-    // A remount without MS_BIND applies MS_RDONLY to the super block, shared by every mount of
-    // the hierarchy: a read-only view (systemd's ProtectControlGroups, a container's /sys) must
-    // not make the host's cgroup2 read-only.
-    if (mountOptions.includes('ro') || all.includes('ro')) return { readOnly: target };
-    const sopts = all.filter((o) => o && o !== 'rw');
-    const { flags } = parseMountOptions(mountOptions);
-    return { target, flags: MS_REMOUNT | flags, data: [...sopts, 'favordynmods'].join(',') };
+    return { target: unescapeMountPath(fields[4]), mountOptions: (fields[5] ?? '').split(','), superOptions: superOptions.split(',') };
   }
   return undefined;
+}
+
+export function favorDynmodsRemount(mountinfo: string): Remount | { already: string } | { readOnly: string } | undefined {
+  const cg = findCgroup2Mount(mountinfo);
+  if (!cg) return undefined;
+  const { target, mountOptions, superOptions: all } = cg;
+  if (all.includes('favordynmods')) return { already: target };
+  // A remount without MS_BIND applies MS_RDONLY to the super block, shared by every mount of
+  // the hierarchy: a read-only view (systemd's ProtectControlGroups, a container's /sys) must
+  // not make the host's cgroup2 read-only.
+  if (mountOptions.includes('ro') || all.includes('ro')) return { readOnly: target };
+  const sopts = all.filter((o) => o && o !== 'rw');
+  const { flags } = parseMountOptions(mountOptions);
+  return { target, flags: MS_REMOUNT | flags, data: [...sopts, 'favordynmods'].join(',') };
 }
 
 /** The first cgroup2 mount has favordynmods in its super block options. */

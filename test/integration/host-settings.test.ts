@@ -9,24 +9,12 @@ import { readFileSync } from 'node:fs';
 import { TestDaemon } from '../helpers/daemon.ts';
 import { libc } from '../../src/os/libc.ts';
 import { parseMountOptions } from '../../src/os/mount.ts';
+import { findCgroup2Mount } from '../../src/os/favordynmods.ts';
 
 const MS_REMOUNT = 0x20;
 
-interface Cgroup2Mount {
-  target: string;
-  mountOptions: string[];
-  superOptions: string[];
-}
-
-function cgroup2(): Cgroup2Mount | undefined {
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' - cgroup2 '));
-  if (!line) return undefined;
-  const fields = line.slice(0, line.indexOf(' - ')).split(' ');
-  return {
-    target: fields[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
-    mountOptions: fields[5].split(','),
-    superOptions: (line.slice(line.indexOf(' - ') + 3).split(' ')[2] ?? '').split(','),
-  };
+function cgroup2(): ReturnType<typeof findCgroup2Mount> {
+  return findCgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8'));
 }
 
 async function withDaemon(args: string[], fn: (d: TestDaemon) => void): Promise<void> {
