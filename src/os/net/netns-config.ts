@@ -9,6 +9,7 @@
 // rtnetlink requests inside sendmsg, so each answer is queued before send() returns.
 import { closeSync, openSync } from 'node:fs';
 import { koffiLibc, type Koffi, type KoffiFn } from '../koffi.ts';
+import { libc } from '../libc.ts';
 import { log } from '../../lib/logger.ts';
 import { SystemError } from '../../lib/errors.ts';
 import { NLMSG_ERROR, RTM_NEWLINK, addAddressRequest, addDefaultRouteRequest, getLinkRequest, linkUpRequest, parseReplies } from './rtnetlink.ts';
@@ -48,7 +49,7 @@ interface Calls {
   setns: KoffiFn;
   send: KoffiFn;
   recv: KoffiFn;
-  strerror: KoffiFn;
+  strerror: (errno: number) => string;
   /** berthd's own netns (the main thread's, opened once), to return to. */
   home: number;
 }
@@ -56,8 +57,8 @@ interface Calls {
 let calls: Promise<Calls | undefined> | undefined;
 
 async function bind(): Promise<Calls | undefined> {
-  const bound = await koffiLibc();
-  if (!bound) return undefined;
+  const [bound, lc] = await Promise.all([koffiLibc(), libc()]);
+  if (!bound || !lc) return undefined;
   const { koffi, func } = bound;
   return {
     koffi,
@@ -65,7 +66,7 @@ async function bind(): Promise<Calls | undefined> {
     setns: func('int setns(int fd, int nstype)'),
     send: func('long send(int fd, const void *buf, size_t len, int flags)'),
     recv: func('long recv(int fd, _Out_ void *buf, size_t len, int flags)'),
-    strerror: func('const char *strerror(int errnum)'),
+    strerror: lc.strerror,
     home: openSync('/proc/thread-self/ns/net', 'r'),
   };
 }
@@ -74,7 +75,7 @@ async function bind(): Promise<Calls | undefined> {
 function socketInNetns(c: Calls, pid: number): number {
   const target = openSync(`/proc/${pid}/ns/net`, 'r');
   try {
-    if (c.setns(target, CLONE_NEWNET) !== 0) throw new SystemError(`entering the netns of process ${pid}: ${String(c.strerror(c.koffi.errno()))}`);
+    if (c.setns(target, CLONE_NEWNET) !== 0) throw new SystemError(`entering the netns of process ${pid}: ${c.strerror(c.koffi.errno())}`);
     let fd: number;
     let errno = 0;
     try {
@@ -87,7 +88,7 @@ function socketInNetns(c: Calls, pid: number): number {
         process.abort();
       }
     }
-    if (fd < 0) throw new SystemError(`netlink socket in the netns of process ${pid}: ${String(c.strerror(errno))}`);
+    if (fd < 0) throw new SystemError(`netlink socket in the netns of process ${pid}: ${c.strerror(errno)}`);
     return fd;
   } finally {
     closeSync(target);
@@ -96,12 +97,12 @@ function socketInNetns(c: Calls, pid: number): number {
 
 /** Send one request and read its answer: the first reply with its sequence number. */
 function transact(c: Calls, fd: number, seq: number, req: Buffer, buf: Buffer): ReturnType<typeof parseReplies>[number] {
-  if ((c.send(fd, req, req.length, 0) as number) !== req.length) throw new SystemError(`netlink send: ${String(c.strerror(c.koffi.errno()))}`);
+  if ((c.send(fd, req, req.length, 0) as number) !== req.length) throw new SystemError(`netlink send: ${c.strerror(c.koffi.errno())}`);
   for (;;) {
     const n = c.recv(fd, buf, buf.length, MSG_DONTWAIT) as number;
     if (n < 0) {
       const errno = c.koffi.errno();
-      throw new SystemError(errno === EAGAIN ? 'netlink: no answer from the kernel' : `netlink recv: ${String(c.strerror(errno))}`);
+      throw new SystemError(errno === EAGAIN ? 'netlink: no answer from the kernel' : `netlink recv: ${c.strerror(errno)}`);
     }
     const reply = parseReplies(buf.subarray(0, n)).find((r) => r.seq === seq);
     if (reply) return reply;
@@ -126,7 +127,7 @@ export async function configureNetnsViaNetlink(pid: number, ops: readonly NetnsO
     const indexes = new Map<string, number>();
     let seq = 0;
     const fail = (what: string, errno: number): never => {
-      throw new SystemError(`ip: ${what}: RTNETLINK answers: ${String(c.strerror(errno))}`);
+      throw new SystemError(`ip: ${what}: RTNETLINK answers: ${c.strerror(errno)}`);
     };
     const indexOf = (dev: string): number => {
       const known = indexes.get(dev);

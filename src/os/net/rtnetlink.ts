@@ -1,7 +1,7 @@
 // The few rtnetlink messages berthd sends itself (rtnetlink(7)): the same requests iproute2 makes
 // for `ip addr add`, `ip link set … up` and `ip route add default via …`, and the parsing of the
 // kernel's answers. Pure encoding, no I/O: netns-config.ts owns the socket.
-import { isIP } from 'node:net';
+import { parseIp, type Family } from '../../lib/ip.ts';
 
 const NLMSG_HDRLEN = 16;
 export const NLMSG_ERROR = 2;
@@ -73,27 +73,13 @@ function ifinfomsg(index: number, flags: number, change: number): Buffer {
 }
 
 /** An address in network byte order, for IFA_* and RTA_* payloads. */
-export function addressBytes(text: string): { family: 4 | 6; bytes: Buffer } {
-  const family = isIP(text);
-  if (family === 4) return { family, bytes: Buffer.from(text.split('.').map(Number)) };
-  if (family !== 6) throw new Error(`not an IP address: ${text}`);
-  // isIP accepted it: at most one '::', groups of ≤ 4 hex digits, maybe a dotted IPv4 tail.
-  let head = text;
-  const tail: number[] = [];
-  const v4 = /:(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    tail.push(...v4[1]!.split('.').map(Number));
-    head = text.slice(0, -v4[1]!.length - 1) + (text.endsWith(`::${v4[1]}`) ? ':' : '');
-  }
-  const [left = '', right] = head.split('::');
-  const groups = (s: string): number[] => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
-  const l = groups(left);
-  const r = right === undefined ? [] : groups(right);
-  const zeros = 8 - tail.length / 2 - l.length - r.length;
-  const bytes = Buffer.alloc(16);
-  [...l, ...Array<number>(right === undefined ? 0 : zeros).fill(0), ...r].forEach((g, i) => bytes.writeUInt16BE(g, i * 2));
-  tail.forEach((b, i) => (bytes[12 + i] = b));
-  return { family, bytes };
+export function addressBytes(text: string): { family: Family; bytes: Buffer } {
+  const ip = parseIp(text);
+  if (!ip) throw new Error(`not an IP address: ${text}`);
+  const bytes = Buffer.alloc(ip.family === 4 ? 4 : 16);
+  let v = ip.value;
+  for (let i = bytes.length - 1; i >= 0; i--, v >>= 8n) bytes[i] = Number(v & 0xffn);
+  return { family: ip.family, bytes };
 }
 
 /** `ip link show dev NAME` as a request: the answer (RTM_NEWLINK) carries the interface index. */
