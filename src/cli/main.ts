@@ -114,11 +114,17 @@ export interface MainOptions {
 
 /** Run the CLI with argv (without node and script); resolves with the process exit code. */
 export async function main(args: string[], options: MainOptions = {}): Promise<number> {
-  // stdin is a getter: touching process.stdin builds its stream (fs streams, fs/promises: ~4 ms of
-  // start-up) and only -i, import -, load, build -, login and the prompts read it
+  // Getters: Node builds process.stdin/stdout/stderr on first use, and building one is start-up
+  // time (stdin: fs streams and fs/promises, ~4 ms; stdout: a pipe socket, a SyncWriteStream or a
+  // tty.WriteStream, 2–4 ms on the 2-core VM). Only what a command writes to or reads gets built:
+  // `run --rm IMAGE true` builds none.
   const io: CliIO = options.io ?? {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     get stdin() {
       return process.stdin;
     },

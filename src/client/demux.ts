@@ -50,7 +50,8 @@ export async function* frames(source: AsyncIterable<Buffer>): AsyncGenerator<Fra
 
 /**
  * Copy a multiplexed stream to stdout/stderr with backpressure; resolves at the source's end.
- * A systemerr frame (3) rejects with its payload as the message.
+ * A systemerr frame (3) rejects with its payload as the message. A target is read from `targets`
+ * when a frame for it arrives (so a getter there builds its stream only then).
  */
 export async function demuxTo(source: Readable, targets: DemuxTargets): Promise<void> {
   for await (const frame of frames(source)) {

@@ -23,5 +23,6 @@ const args = process.argv.slice(2);
 const codeCacheDir = cliCodeCacheDir(process.env, uid);
 const key = codeCacheDir ? codeCacheKey(args) : undefined;
 const cli = join(dirname(self), 'berth-cli.cjs');
-const { berthMain, exitWhenFlushed } = requireWithCodeCache(cli, key && codeCacheDir ? codeCacheFile(codeCacheDir, key, cli) : undefined).exports as typeof BerthMain;
+const { berthMain, exitWhenFlushed, watchStdout } = requireWithCodeCache(cli, key && codeCacheDir ? codeCacheFile(codeCacheDir, key, cli) : undefined).exports as typeof BerthMain;
+watchStdout();
 void berthMain(args).then(exitWhenFlushed);

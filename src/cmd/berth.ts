@@ -10,5 +10,6 @@ import { compileCacheDir } from './compile-cache.ts';
 const cacheDir = compileCacheDir(process.env, process.getuid?.());
 if (cacheDir) module.enableCompileCache?.(cacheDir);
 
-const { berthMain, exitWhenFlushed } = await import('./berth-main.ts');
+const { berthMain, exitWhenFlushed, watchStdout } = await import('./berth-main.ts');
+watchStdout();
 exitWhenFlushed(await berthMain(process.argv.slice(2)));

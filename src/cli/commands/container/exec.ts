@@ -89,7 +89,7 @@ export const command: CommandModule = {
           });
           if (tty) unfollow = followTerminalSize(io, (s) => client.exec.resize(Id, s));
           if (tty) await copyRaw(socket as Readable, flags.interactive ? ttyOutput(io) : io.stdout);
-          else await demuxTo(socket as Readable, { stdout: io.stdout, stderr: io.stderr });
+          else await demuxTo(socket as Readable, io);
           socket.destroy();
         } finally {
           unfollow();

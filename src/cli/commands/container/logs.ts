@@ -47,7 +47,7 @@ export const command: CommandModule = {
           details: flags.details,
         });
         if (info.Config.Tty) await copyRaw(stream as Readable, ctx.io.stdout);
-        else await demuxTo(stream as Readable, { stdout: ctx.io.stdout, stderr: ctx.io.stderr });
+        else await demuxTo(stream as Readable, ctx.io);
       });
   },
 };

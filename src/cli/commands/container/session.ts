@@ -98,7 +98,8 @@ export async function runForeground(ctx: CliContext, options: ForegroundOptions)
   }
   const { socket } = attached.value;
   const waiter = waiting.value;
-  const output = options.tty ? copyRaw(socket as Readable, options.stdin ? ttyOutput(io) : io.stdout) : demuxTo(socket as Readable, { stdout: io.stdout, stderr: io.stderr });
+  // io (not io.stdout/io.stderr): a stream is looked up, and so built, when output comes
+  const output = options.tty ? copyRaw(socket as Readable, options.stdin ? ttyOutput(io) : io.stdout) : demuxTo(socket as Readable, io);
   // keep a failure of the stream from being unhandled while we start and wait
   output.catch(() => undefined);
   let unfollow = (): void => undefined;
