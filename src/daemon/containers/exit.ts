@@ -3,7 +3,7 @@ import { restartByPolicy } from './autorestart.ts';
 import { containerPaths, eventAttributes, type ContainerDeps } from './deps.ts';
 import { releaseRuntime } from './release.ts';
 import { isRunning, nowRfc3339Nano } from './record.ts';
-import { removeContainer } from './remove.ts';
+import { destroy, removeContainer } from './remove.ts';
 
 /**
  * The container's process ended (conmon wrote its exit file): record the exit code, release
@@ -16,10 +16,10 @@ import { removeContainer } from './remove.ts';
 export async function handleExit(deps: ContainerDeps, id: string, opts: { fallbackCode?: number } = {}): Promise<void> {
   const rec = deps.repo.get(id);
   if (!rec) return;
-  const exited = await deps.locks.run(id, async () => {
-    if (!isRunning(rec.state) || rec.state.status === 'restarting') return false;
+  const outcome = await deps.locks.run(id, async () => {
+    if (!isRunning(rec.state) || rec.state.status === 'restarting') return 'ignored' as const;
     const code = (await deps.runtime.exitCode(id)) ?? opts.fallbackCode;
-    if (code === undefined) return false;
+    if (code === undefined) return 'ignored' as const;
     deps.health?.stop(id);
     const ranMs = Math.max(0, Date.now() - Date.parse(rec.state.startedAt));
     const facts = { exitCode: code, manuallyStopped: rec.state.stoppedByUser === true, restartCount: rec.restartCount };
@@ -39,6 +39,17 @@ export async function handleExit(deps: ContainerDeps, id: string, opts: { fallba
     if (newOoms > 0) deps.events.publish('container', 'oom', id, eventAttributes(rec));
     deps.events.publish('container', 'die', id, eventAttributes(rec, { exitCode: String(code), execDuration: String(Math.floor(ranMs / 1000)) }));
     deps.lifecycle.emitExit(id, { exitCode: code });
+    if (!restart && rec.hostConfig.AutoRemove) {
+      // AutoRemove (never with a restart policy): the removal releases the runtime too, alongside
+      // the container's other files, in one pass under this lock; a failure is retried below.
+      return destroy(deps, rec, { removeVolumes: true }).then(
+        () => 'removed' as const,
+        (e: unknown) => {
+          log.warn('auto-remove failed; retrying', { id, error: e });
+          return 'exited' as const;
+        },
+      );
+    }
     // The exit is recorded: a failure to release must not skip AutoRemove (which retries it).
     await releaseRuntime(deps, rec).catch((e: unknown) => log.warn('releasing the runtime failed', { id, error: e }));
     if (restart) {
@@ -46,9 +57,9 @@ export async function handleExit(deps: ContainerDeps, id: string, opts: { fallba
       log.debug('restart policy: restarting', { id, policy: rec.hostConfig.RestartPolicy.Name, restartCount: rec.restartCount, delayMs: delay });
       deps.restarts.schedule(id, delay, () => void restartByPolicy(deps, id).catch((e: unknown) => log.error('restart by policy failed', { id, error: e })));
     }
-    return !restart;
+    return restart ? ('restarting' as const) : ('exited' as const);
   });
-  if (exited && rec.hostConfig.AutoRemove) {
+  if (outcome === 'exited' && rec.hostConfig.AutoRemove) {
     await removeContainer(deps, id, { force: false, removeVolumes: true }).catch((e: unknown) => log.warn('auto-remove failed', { id, error: e }));
   }
 }

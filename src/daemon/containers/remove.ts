@@ -39,14 +39,20 @@ export async function destroy(deps: ContainerDeps, rec: ContainerRecord, opts: {
   deps.health?.stop(rec.id);
   rec.state = { ...rec.state, status: 'removing' };
   deps.repo.save(rec);
-  await releaseRuntime(deps, rec);
-  // Independent files: the container's layer and its data directory (logs, etc files).
-  await Promise.all([
-    deps.snapshots.remove(rec.id).catch((err: unknown) => {
-      if ((err as { kind?: string }).kind !== 'NotFound') throw err;
+  // The data directory (logs, etc files) alongside the release; the container's layer as soon as
+  // its rootfs is unmounted.
+  const dataGone = rm(containerPaths(deps, rec.id).dataDir, { recursive: true, force: true });
+  const [released] = await Promise.allSettled([
+    releaseRuntime(deps, rec, {
+      afterUnmount: () =>
+        deps.snapshots.remove(rec.id).catch((err: unknown) => {
+          if ((err as { kind?: string }).kind !== 'NotFound') throw err;
+        }),
     }),
-    rm(containerPaths(deps, rec.id).dataDir, { recursive: true, force: true }),
+    dataGone,
   ]);
+  if (released.status === 'rejected') throw released.reason;
+  await dataGone;
   // `rm -v` and AutoRemove also remove the container's anonymous volumes no one else uses.
   await deps.volumes?.remove(rec.id, { removeAnonymous: !!opts.removeVolumes });
   await forgetNetwork(deps, rec);
