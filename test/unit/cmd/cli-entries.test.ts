@@ -41,3 +41,21 @@ test('the bundle runs through a symlink to it', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('exit waits for a built stdout to drain into a slow pipe, and exits at once when none was built', async () => {
+  const { spawn } = await import('node:child_process');
+  const main = join(ROOT, 'dist/cmd/berth-main.js');
+  const script = (body: string): string => `import { watchStdout, exitWhenFlushed } from ${JSON.stringify(main)}; watchStdout(); ${body}`;
+  // 4 MB through a pipe that is read late: the writes queue (pipes are asynchronous on POSIX)
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script(`process.stdout.write('x'.repeat(4 << 20)); exitWhenFlushed(5);`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => setTimeout(r, 300));
+  let bytes = 0;
+  child.stdout.on('data', (c: Buffer) => (bytes += c.length));
+  const code = await new Promise((r) => child.once('close', r));
+  assert.equal(code, 5);
+  assert.equal(bytes, 4 << 20);
+  // nothing touched stdout: the exit code still comes through, with no output
+  const quiet = spawnSync(process.execPath, ['--input-type=module', '-e', script('exitWhenFlushed(7);')], { encoding: 'utf8' });
+  assert.equal(quiet.status, 7);
+  assert.equal(quiet.stdout, '');
+});
