@@ -60,6 +60,14 @@ export interface RuntimeCreateOptions {
   logRotation?: LogRotation;
   /** The monitor's own bound on the log file: past it the file starts over (overrides the runtime's default). */
   logSizeMax?: number;
+  /**
+   * The bundle is complete (config.json written, rootfs mounted) once this resolves. The monitor
+   * is spawned at once and runs the runtime's `create` only then, so its start-up overlaps the
+   * caller's preparation (the log file must be in place before `create`: the monitor opens it at
+   * once); if it rejects, the monitor is killed before it runs anything and `create` rejects with
+   * the same reason.
+   */
+  ready?: Promise<unknown>;
 }
 
 export interface RuntimeState {

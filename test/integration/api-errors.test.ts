@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { useDaemon, leakedMounts, cgroupDirs, listDir } from '../helpers/daemon.ts';
+import { useDaemon, leakedMounts, cgroupDirs, listDir, conmonsUnder } from '../helpers/daemon.ts';
 
 const daemon = useDaemon();
 
@@ -12,6 +12,9 @@ async function assertNothingMade(): Promise<void> {
   assert.deepEqual(ps.json(), []);
   assert.deepEqual(listDir(join(daemon().dataRoot, 'containers')), []);
   assert.deepEqual(listDir(join(daemon().execRoot, 'containers')), []);
+  // Nor any runtime state: monitor directories, exit files, attach sockets, runc's state.
+  for (const d of ['conmon', 'exits', 'socket', 'runc']) assert.deepEqual(listDir(join(daemon().execRoot, d)), [], d);
+  assert.deepEqual(conmonsUnder(daemon().execRoot), []);
   assert.deepEqual(leakedMounts(daemon().dir), []);
   // Container cgroups (one level below the parent) are gone.
   assert.deepEqual(cgroupDirs(daemon().cgroupParent).filter((p) => p.split('/').length > 6), []);
@@ -73,8 +76,24 @@ test('a start failure leaves no mount, bundle or cgroup', async () => {
   assert.equal(s.status, 400, s.body);
   assert.deepEqual(leakedMounts(daemon().dir), []);
   assert.deepEqual(listDir(join(daemon().execRoot, 'containers')), []);
+  // the runtime's failed create left no monitor directory behind either
+  assert.deepEqual(listDir(join(daemon().execRoot, 'conmon')), []);
   const ins = (await daemon().api('GET', `/containers/${id}/json`)).json<{ State: { ExitCode: number; Error: string } }>();
   assert.equal(ins.State.ExitCode, 127);
+  assert.equal((await daemon().api('DELETE', `/containers/${id}`)).status, 204);
+  await assertNothingMade();
+});
+
+test('a start that fails before the runtime runs (unknown user) leaves no monitor, mount or bundle', async () => {
+  // The monitor is spawned while the rootfs is mounted and the spec built; a failure there kills it.
+  const c = await daemon().api('POST', '/containers/create?name=baduser', { Image: 'busybox', Cmd: ['true'], User: 'nosuchuser' });
+  assert.equal(c.status, 201, c.body);
+  const id = c.json<{ Id: string }>().Id;
+  assertError(await daemon().api('POST', `/containers/${id}/start`), 400, /unable to find user nosuchuser/);
+  assert.deepEqual(conmonsUnder(daemon().execRoot), []);
+  assert.deepEqual(listDir(join(daemon().execRoot, 'conmon')), []);
+  assert.deepEqual(leakedMounts(daemon().dir), []);
+  assert.deepEqual(listDir(join(daemon().execRoot, 'containers')), []);
   assert.equal((await daemon().api('DELETE', `/containers/${id}`)).status, 204);
   await assertNothingMade();
 });

@@ -59,9 +59,13 @@ export async function createContainer(deps: ContainerDeps, req: ContainerCreateR
   // Volumes, binds and tmpfs are resolved (and named volumes created) before anything else is made.
   const mounts = await deps.volumes?.prepare(id, config, hostConfig);
   try {
-    await deps.snapshots.prepare(id, image.chainId || undefined);
-    await mkdir(paths.dataDir, { recursive: true, mode: 0o710 });
-    await writeEtcFiles(paths, config, hostConfig);
+    // Independent: the rootfs snapshot, and the data directory with its etc files. Both settle
+    // before a failure is handled, so the cleanup below never races one still being made.
+    const made = await Promise.allSettled([
+      deps.snapshots.prepare(id, image.chainId || undefined),
+      mkdir(paths.dataDir, { recursive: true, mode: 0o710 }).then(() => writeEtcFiles(paths, config, hostConfig)),
+    ]);
+    for (const r of made) if (r.status === 'rejected') throw r.reason;
     failpoint('container-create-before-commit');
     deps.repo.tx(() => {
       deps.repo.insert(rec);

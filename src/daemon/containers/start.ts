@@ -63,63 +63,72 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord, opt
   const mark = (name: string): void => {
     phases[name] = Math.round((performance.now() - t0) * 10) / 10;
   };
+  // Settles when the preparation is over, whatever its outcome: the cleanup below must not race it.
+  let prepSettled: Promise<unknown> = Promise.resolve();
   try {
     const args = processArgs(rec.config);
     if (args.length === 0) throw new InvalidParameter('no command specified');
-    // Independent until the spec: the root filesystem (then the user, read from it) and the
-    // network's addresses (then /etc/hosts and resolv.conf). A failure of either is reported with
-    // the filesystem's first, as when they ran one after the other; the catch undoes both.
-    const fsReady = (async () => {
-      await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
-      await deps.host.mountAll(await deps.snapshots.mounts(rec.id), paths.rootfs);
-      mounted = true;
-      const extraMounts = deps.volumes ? await deps.volumes.mount(rec, paths.rootfs) : [];
-      volumesMounted = true;
-      mark('mounted');
-      const user = await resolveUser(paths.rootfs, rec.config.User, (rec.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
-      return { extraMounts, user };
-    })();
-    networkPrepared = true;
-    const netReady = (async () => {
-      const net = await prepareNetwork(deps, rec);
-      if (deps.network) await writeNetworkEtcFiles(paths, rec.config, rec.hostConfig, { addresses: net.addresses, dnsServer: net.dnsServer, hostGateway: deps.network.hostGateway() });
-      return net;
-    })();
-    const [fsr, netr] = await Promise.allSettled([fsReady, netReady]);
-    if (fsr.status === 'rejected') throw fsr.reason;
-    if (netr.status === 'rejected') throw netr.reason;
-    const { extraMounts, user } = fsr.value;
-    const net = netr.value;
-    const hostname = rec.config.Hostname + (rec.config.Domainname ? `.${rec.config.Domainname}` : '');
-    mark('network');
-    const spec = buildSpec({
-      id: rec.id,
-      args,
-      env: containerEnv({ env: rec.config.Env, hostname, tty: rec.config.Tty, home: user.home }),
-      cwd: rec.config.WorkingDir || '/',
-      user,
-      hostname: rec.config.Hostname,
-      tty: rec.config.Tty,
-      openStdin: rec.config.OpenStdin,
-      hostConfig: rec.hostConfig,
-      rootfsPath: paths.rootfs,
-      hostsPath: paths.hostsPath,
-      resolvConfPath: paths.resolvConfPath,
-      hostnamePath: paths.hostnamePath,
-      cgroupsPath: paths.cgroupsPath,
-      hostFeatures: deps.hostFeatures,
-      extraMounts,
-      netnsPath: net.netnsPath,
-    });
-    // A plain write: the bundle lives for one run and is regenerated at every start; a berthd that
-    // dies mid-write never gets to runc create, and after a power loss no container is running.
-    await writeFile(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
-    mark('bundle');
-    failpoint('container-start-before-runtime');
+    const prepare = async (): Promise<void> => {
+      // Independent until the spec: the root filesystem (then the user, read from it) and the
+      // network's addresses (then /etc/hosts and resolv.conf). A failure of either is reported with
+      // the filesystem's first, as when they ran one after the other; the catch undoes both.
+      const fsReady = (async () => {
+        await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
+        await deps.host.mountAll(await deps.snapshots.mounts(rec.id), paths.rootfs);
+        mounted = true;
+        const extraMounts = deps.volumes ? await deps.volumes.mount(rec, paths.rootfs) : [];
+        volumesMounted = true;
+        mark('mounted');
+        const user = await resolveUser(paths.rootfs, rec.config.User, (rec.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
+        return { extraMounts, user };
+      })();
+      networkPrepared = true;
+      const netReady = (async () => {
+        const net = await prepareNetwork(deps, rec);
+        if (deps.network) await writeNetworkEtcFiles(paths, rec.config, rec.hostConfig, { addresses: net.addresses, dnsServer: net.dnsServer, hostGateway: deps.network.hostGateway() });
+        return net;
+      })();
+      const [fsr, netr] = await Promise.allSettled([fsReady, netReady]);
+      if (fsr.status === 'rejected') throw fsr.reason;
+      if (netr.status === 'rejected') throw netr.reason;
+      const { extraMounts, user } = fsr.value;
+      const net = netr.value;
+      const hostname = rec.config.Hostname + (rec.config.Domainname ? `.${rec.config.Domainname}` : '');
+      mark('network');
+      const spec = buildSpec({
+        id: rec.id,
+        args,
+        env: containerEnv({ env: rec.config.Env, hostname, tty: rec.config.Tty, home: user.home }),
+        cwd: rec.config.WorkingDir || '/',
+        user,
+        hostname: rec.config.Hostname,
+        tty: rec.config.Tty,
+        openStdin: rec.config.OpenStdin,
+        hostConfig: rec.hostConfig,
+        rootfsPath: paths.rootfs,
+        hostsPath: paths.hostsPath,
+        resolvConfPath: paths.resolvConfPath,
+        hostnamePath: paths.hostnamePath,
+        cgroupsPath: paths.cgroupsPath,
+        hostFeatures: deps.hostFeatures,
+        extraMounts,
+        netnsPath: net.netnsPath,
+      });
+      // A plain write: the bundle lives for one run and is regenerated at every start; a berthd that
+      // dies mid-write never gets to runc create, and after a power loss no container is running.
+      await writeFile(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
+      mark('bundle');
+      failpoint('container-start-before-runtime');
+    };
     const out = outputSettings(rec, paths);
-    // The `none` driver's buffer only serves attach: each run starts it empty.
+    // The `none` driver's buffer only serves attach: each run starts it empty (removed before the
+    // monitor starts, which opens its log file at once).
     if (!out.readable) await rm(out.path, { force: true });
-    ({ pid } = await deps.runtime.create({ id: rec.id, name: rec.name, bundleDir: paths.bundleDir, logPath: out.path, logRotation: out.rotation, logSizeMax: out.sizeMax, tty: rec.config.Tty, stdin: rec.config.OpenStdin, stdinOnce: rec.config.StdinOnce }));
+    const ready = prepare();
+    prepSettled = ready.catch(() => undefined);
+    // The monitor is spawned now and creates the container once the bundle is ready (its
+    // start-up overlaps the mount, the network and the spec).
+    ({ pid } = await deps.runtime.create({ id: rec.id, name: rec.name, bundleDir: paths.bundleDir, logPath: out.path, logRotation: out.rotation, logSizeMax: out.sizeMax, tty: rec.config.Tty, stdin: rec.config.OpenStdin, stdinOnce: rec.config.StdinOnce, ready }));
     created = true;
     mark('created');
     await wireNetwork(deps, rec, pid);
@@ -128,6 +137,7 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord, opt
     await deps.runtime.start(rec.id);
     mark('started');
   } catch (err) {
+    await prepSettled;
     if (created) await deps.runtime.delete(rec.id, true).catch((e: unknown) => log.warn('runtime delete failed', { id: rec.id, error: e }));
     if (mounted) await deps.host.unmount(paths.rootfs).catch((e: unknown) => log.warn('unmount failed', { id: rec.id, error: e }));
     if (volumesMounted) await deps.volumes?.release(rec.id).catch((e: unknown) => log.warn('volume release failed', { id: rec.id, error: e }));

@@ -24,7 +24,7 @@ import { directExec, ExecPidWatcher } from '../oci/exec.ts';
 
 export { readExitFile };
 import { OciRuntimeCli, runtimeMessage } from '../oci/runc.ts';
-import { spawnDetached, pidAlive } from '../../os/spawn.ts';
+import { spawnDetached, pidAlive, type DetachedChild } from '../../os/spawn.ts';
 import { removeCgroup } from '../../os/cgroups.ts';
 import { NotFound, SystemError, Conflict } from '../../lib/errors.ts';
 import { log } from '../../lib/logger.ts';
@@ -164,6 +164,14 @@ export class ConmonRuntime implements ContainerRuntime {
     }
     const [syncPipe, startPipe] = child.pipes;
     startPipe.on('error', () => {});
+    if (opts.ready) {
+      try {
+        await opts.ready;
+      } catch (err) {
+        await this.abortMonitor(id, child);
+        throw err;
+      }
+    }
     startPipe.end(Buffer.from([0]));
 
     let msg: { data: number; message?: string };
@@ -190,13 +198,32 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   /**
+   * conmon reads its start pipe before it forks, runs the runtime or makes its sockets (it has
+   * only opened the log file, for appending), so one killed there leaves only the monitor
+   * directory we made. Its pipes close only once it is dead: an EOF on the start pipe would make
+   * it go on and create the container.
+   */
+  private async abortMonitor(id: string, child: DetachedChild): Promise<void> {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await child.exited;
+    for (const p of child.pipes) p.destroy();
+    await rm(this.dirFor(id), { recursive: true, force: true });
+  }
+
+  /**
    * A failed `runc create` can leave its state and the container's cgroups (runc does not remove
    * them when init fails late); conmon exits by itself.
    */
   private async cleanupFailedCreate(id: string, bundleDir: string): Promise<void> {
     await this.oci.delete(id, true).catch(() => {});
     await rm(this.exitFile(id), { force: true });
-    await rm(join(this.socketDir, id), { force: true });
+    await rm(join(this.socketDir, id), { recursive: true, force: true });
+    // the monitor directory (runtime.log, conmon.log, pid files): no run of this container owns it
+    await rm(this.dirFor(id), { recursive: true, force: true });
     const cfg = await readFile(join(bundleDir, 'config.json'), 'utf8').catch(() => '');
     try {
       const path = (JSON.parse(cfg) as { linux?: { cgroupsPath?: string } }).linux?.cgroupsPath;
