@@ -1,6 +1,6 @@
 // Container files and images made from containers: commit, changes (diff), archive (cp), export,
 // and container prune. Kept beside ContainersApi (client.containerFiles) to keep each module small.
-import type { IncomingMessage } from 'node:http';
+import type { HttpResponse } from './http1.ts';
 import type { Readable } from 'node:stream';
 import type { ContainerChange, ContainerPathStat, ContainersPruneResponse } from '../types/docker.ts';
 import { encodeFilters, type FilterMap } from './filters.ts';
@@ -20,7 +20,7 @@ export interface CommitOptions {
 export interface ArchiveResult {
   stat: ContainerPathStat;
   /** The tar stream (rooted at the path's basename). */
-  tar: IncomingMessage;
+  tar: HttpResponse;
 }
 
 export interface PutArchiveOptions {
@@ -91,7 +91,7 @@ export class ContainerFilesApi {
   }
 
   /** GET /containers/{id}/export: the container's whole filesystem as a tar. */
-  export(container: string): Promise<IncomingMessage> {
+  export(container: string): Promise<HttpResponse> {
     return this.transport.request({ path: `/containers/${enc(container)}/export` });
   }
 

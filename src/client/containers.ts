@@ -1,5 +1,5 @@
 // Containers area of the Engine API.
-import type { IncomingMessage } from 'node:http';
+import type { HttpResponse } from './http1.ts';
 import type { Readable } from 'node:stream';
 import type {
   ContainerCreateRequest,
@@ -125,7 +125,7 @@ export class ContainersApi {
   }
 
   /** The logs as a byte stream (multiplexed unless TTY). */
-  logs(id: string, options: LogsOptions = {}): Promise<IncomingMessage> {
+  logs(id: string, options: LogsOptions = {}): Promise<HttpResponse> {
     return this.transport.request({
       path: `/containers/${enc(id)}/logs`,
       query: {

@@ -1,15 +1,10 @@
-// HTTP/1.1 to berthd (or any Docker-API daemon) over a UNIX socket or TCP, with node:http and a
-// keep-alive agent. node:http rather than undici: the CLI's start-up budget is ~100 ms and
-// node:http is already in the runtime snapshot.
-import type * as HttpModule from 'node:http';
-import type { IncomingMessage } from 'node:http';
+// HTTP/1.1 to berthd (or any Docker-API daemon) over a UNIX socket or TCP (TLS), with keep-alive
+// connections. The HTTP itself is http1.ts (why not node:http's client: there).
 import type { Duplex, Readable } from 'node:stream';
 import { API_VERSION, compareApiVersions } from '../api/version.ts';
 import { DaemonUnreachable, errorBodyMessage, errorForStatus } from './errors.ts';
+import { Http1Client, HttpResponse, type OutgoingRequest } from './http1.ts';
 
-// getBuiltinModule, not `import http from 'node:http'`: the ESM facade of node:http enumerates its
-// lazy exports (WebSocket, …) and so loads all of undici, ~40 ms of a ~100 ms CLI budget.
-const http = process.getBuiltinModule('node:http') as typeof HttpModule;
 const net = process.getBuiltinModule('node:net');
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
@@ -67,6 +62,7 @@ export interface HijackOptions {
 }
 
 export interface HijackedStream {
+  /** Paused until read: for-await, pipe() or resume() (a 'data' listener alone does not start it). */
   socket: Duplex;
   contentType: string;
 }
@@ -131,16 +127,16 @@ export function encodeQuery(query: Query | undefined): string {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
-function headerValue(res: IncomingMessage, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
+function headerValue(res: HttpResponse, name: string): string | undefined {
+  return res.headers[name];
 }
 
 export class Transport {
   readonly host: string;
   private readonly endpoint: Endpoint;
-  private readonly agent: HttpModule.Agent;
-  private readonly tls: TlsMaterial | undefined;
+  private readonly http: Http1Client;
+  /** TLS (tcp:// with --tls/--tlsverify or DOCKER_TLS*). */
+  private readonly secure: boolean;
   private readonly userAgent: string;
   private readonly pinnedVersion: string | undefined;
   private negotiated: Promise<string> | undefined;
@@ -150,9 +146,9 @@ export class Transport {
     const env = options.env ?? process.env;
     this.host = resolveHost(options.host, env);
     this.endpoint = parseHost(this.host);
-    this.tls = this.endpoint.socketPath ? undefined : resolveTls(options.tls, env);
-    // node:https only when TLS is asked for: it costs start-up time otherwise.
-    this.agent = this.tls ? new (process.getBuiltinModule('node:https').Agent)({ keepAlive: true, ...this.tls }) : new http.Agent({ keepAlive: true });
+    const tls = this.endpoint.socketPath ? undefined : resolveTls(options.tls, env);
+    this.http = new Http1Client(connector(this.endpoint, tls));
+    this.secure = tls !== undefined;
     this.userAgent = options.userAgent ?? 'berth-client/0.1.0 (linux)';
     this.pinnedVersion = options.apiVersion || env.BERTH_API_VERSION || env.DOCKER_API_VERSION || undefined;
   }
@@ -203,55 +199,30 @@ export class Transport {
     return `/v${version}${path}${encodeQuery(query)}`;
   }
 
-  private baseRequestOptions(method: string, path: string, headers: Record<string, string>): HttpModule.RequestOptions {
-    const options: HttpModule.RequestOptions & { checkServerIdentity?: unknown; servername?: string } = {
-      ...this.endpoint,
-      method,
-      path,
-      headers: { Host: 'api.moby.localhost', 'User-Agent': this.userAgent, ...headers },
-      // No TLS server name for plain HTTP. Left unset, Node's agent derives one from the Host
-      // header and tests it with net.isIP, whose IPv6 pattern costs ~5 ms to compile on the
-      // first request of a CLI process.
-      servername: '',
-    };
-    if (this.tls) {
-      // Node would take the server name from the Host header (api.moby.localhost, as docker
-      // sends it); the certificate names the daemon's address.
-      const hostname = this.endpoint.hostname ?? '';
-      const tlsModule = process.getBuiltinModule('node:tls');
-      if (!/^[\d.]+$|:/.test(hostname)) options.servername = hostname; // no SNI for IP addresses
-      options.checkServerIdentity = (_host: string, cert: import('node:tls').PeerCertificate) => tlsModule.checkServerIdentity(hostname, cert);
-    }
-    return options;
+  private outgoing(method: string, path: string, headers: Record<string, string>, body?: string | Readable, signal?: AbortSignal): OutgoingRequest {
+    return { method, path, headers: { Host: 'api.moby.localhost', 'User-Agent': this.userAgent, ...headers }, body, signal };
   }
 
   /** One HTTP exchange, no version prefix and no status check. */
-  private raw(options: RequestOptions & { fullPath?: string }): Promise<IncomingMessage> {
+  private async raw(options: RequestOptions & { fullPath?: string }): Promise<HttpResponse> {
     const method = options.method ?? 'GET';
     const headers: Record<string, string> = { ...options.headers };
-    let payload: string | undefined;
+    let body: string | Readable | undefined;
     if (options.json !== undefined) {
-      payload = JSON.stringify(options.json) + '\n';
+      body = JSON.stringify(options.json) + '\n';
       headers['Content-Type'] = options.contentType ?? 'application/json';
-      headers['Content-Length'] = String(Buffer.byteLength(payload));
     } else if (options.body) {
+      body = options.body;
       headers['Content-Type'] = options.contentType ?? 'application/octet-stream';
-      headers['Transfer-Encoding'] = 'chunked';
     } else if (options.contentType) {
       headers['Content-Type'] = options.contentType;
     }
     const path = options.fullPath ?? options.path;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const request = this.tls ? process.getBuiltinModule('node:https').request : http.request;
-      const req = request({ ...this.baseRequestOptions(method, path, headers), agent: this.agent, signal: options.signal });
-      req.once('response', resolve);
-      req.once('error', (err) => reject(this.connectionError(err)));
-      if (payload !== undefined) req.end(payload);
-      else if (options.body) {
-        options.body.once('error', (err) => req.destroy(err));
-        options.body.pipe(req);
-      } else req.end();
-    });
+    try {
+      return await this.http.request(this.outgoing(method, path, headers, body, options.signal));
+    } catch (err) {
+      throw this.connectionError(err as Error);
+    }
   }
 
   private connectionError(err: Error): Error {
@@ -263,7 +234,7 @@ export class Transport {
   }
 
   /** Send a request; resolve with the response once its status is a success (<400, or 304). */
-  async request(options: RequestOptions): Promise<IncomingMessage> {
+  async request(options: RequestOptions): Promise<HttpResponse> {
     // A request that can be sent twice (no streamed body) does not wait for a ping: it goes out at
     // our API version and its answer's Api-Version header settles the negotiation. A daemon older
     // than us refuses it with 400 "client version … is too new. Maximum supported API version is
@@ -327,58 +298,26 @@ export class Transport {
     const payload = options.json !== undefined ? JSON.stringify(options.json) + '\n' : '';
     const headers: Record<string, string> = {
       'Content-Type': options.json !== undefined ? 'application/json' : 'text/plain',
-      'Content-Length': String(Buffer.byteLength(payload)),
       Connection: 'Upgrade',
       Upgrade: 'tcp',
     };
-    const endpoint = this.endpoint;
-    const tls = this.tls;
-    const socket = await new Promise<Duplex>((resolve, reject) => {
-      const req = http.request({
-        ...this.baseRequestOptions('POST', fullPath, headers),
-        // allowHalfOpen: our FIN must not make Node tear down the read side (docker-api-trace §3.3)
-        agent: false,
-        createConnection: () =>
-          endpoint.socketPath
-            ? net.createConnection({ path: endpoint.socketPath, allowHalfOpen: true })
-            : net.createConnection({ host: endpoint.hostname, port: endpoint.port ?? 2375, allowHalfOpen: true }),
-        // Over TLS: no agent, so that Node uses this createConnection (with `agent: false` it makes
-        // a plain Agent of its own). The TLS socket inherits allowHalfOpen from the TCP one.
-        ...(tls
-          ? {
-              agent: undefined,
-              createConnection: () =>
-                process.getBuiltinModule('node:tls').connect({
-                  socket: net.createConnection({ host: endpoint.hostname, port: endpoint.port ?? 2376, allowHalfOpen: true }),
-                  ...tls,
-                  checkServerIdentity: (_host: string, cert: import('node:tls').PeerCertificate) => process.getBuiltinModule('node:tls').checkServerIdentity(endpoint.hostname ?? '', cert),
-                }),
-            }
-          : {}),
-      });
-      req.once('upgrade', (res: IncomingMessage, sock: Duplex, head: Buffer) => {
-        if (res.statusCode !== 101) {
-          sock.destroy();
-          reject(new Error(`unable to upgrade to tcp, received ${res.statusCode}`));
-          return;
-        }
-        if (head.length > 0) sock.unshift(head);
-        // The daemon ends the stream when the container is done: finish our side too, so a
-        // half-open TLS socket does not outlive the session.
-        if (tls) sock.once('end', () => sock.end());
-        resolve(Object.assign(sock, { contentType: String(res.headers['content-type'] ?? '') }));
-      });
-      req.once('response', (res: IncomingMessage) => {
-        const status = res.statusCode ?? 0;
-        void readText(res).then((body) => {
-          if (status >= 400) reject(errorForStatus(status, errorBodyMessage(status, body)));
-          else reject(new Error(`unable to upgrade to tcp, received ${status}`));
-        }, reject);
-      });
-      req.once('error', (err) => reject(this.connectionError(err)));
-      req.end(payload);
-    });
-    const contentType = (socket as Duplex & { contentType: string }).contentType;
+    let upgraded;
+    try {
+      upgraded = await this.http.upgrade(this.outgoing('POST', fullPath, headers, payload));
+    } catch (err) {
+      throw this.connectionError(err as Error);
+    }
+    if (upgraded instanceof HttpResponse) {
+      const status = upgraded.statusCode;
+      const body = await readText(upgraded);
+      if (status >= 400) throw errorForStatus(status, errorBodyMessage(status, body));
+      throw new Error(`unable to upgrade to tcp, received ${status}`);
+    }
+    const socket = upgraded.socket;
+    // The daemon ends the stream when the container is done: finish our side too, so a
+    // half-open TLS socket does not outlive the session.
+    if (this.secure) socket.once('end', () => socket.end());
+    const contentType = upgraded.headers['content-type'] ?? '';
     const stdin = options.stdin;
     if (stdin) {
       stdin.on('data', (chunk: Buffer) => {
@@ -397,12 +336,37 @@ export class Transport {
 
   /** Drop pooled sockets so the process can exit. */
   close(): void {
-    this.agent.destroy();
+    this.http.close();
   }
 }
 
+/**
+ * How the client's connections are made: the UNIX socket, or TCP, wrapped in TLS when asked.
+ * Upgraded (attach/exec) connections are half-open capable: our end of input must not make Node
+ * tear down the read side (docker-api-trace §3.3); a TLS socket inherits that from its TCP one.
+ */
+function connector(endpoint: Endpoint, tls: TlsMaterial | undefined): (opts: { allowHalfOpen: boolean }) => Duplex {
+  if (endpoint.socketPath) {
+    const path = endpoint.socketPath;
+    return ({ allowHalfOpen }) => net.createConnection({ path, allowHalfOpen });
+  }
+  const host = endpoint.hostname ?? 'localhost';
+  const port = endpoint.port ?? 2375;
+  if (!tls) return ({ allowHalfOpen }) => net.createConnection({ host, port, allowHalfOpen });
+  return ({ allowHalfOpen }) => {
+    const tlsModule = process.getBuiltinModule('node:tls');
+    return tlsModule.connect({
+      socket: net.createConnection({ host, port, allowHalfOpen }),
+      ...tls,
+      // the certificate names the daemon's address (not api.moby.localhost, the Host header)
+      servername: /^[\d.]+$|:/.test(host) ? undefined : host, // no SNI for IP addresses
+      checkServerIdentity: (_name: string, cert: import('node:tls').PeerCertificate) => tlsModule.checkServerIdentity(host, cert),
+    });
+  };
+}
+
 /** Discard a response body; resolves at its end (or error). */
-function drain(res: IncomingMessage): Promise<void> {
+function drain(res: HttpResponse): Promise<void> {
   if (res.readableEnded) return Promise.resolve();
   return new Promise((resolve) => {
     res.once('end', resolve);

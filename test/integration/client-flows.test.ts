@@ -1,7 +1,7 @@
 // Events, logs options, wait conditions and ps filters through berth's typed client (issue 2).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { TestDaemon, docker } from '../helpers/daemon.ts';
 import { EngineClient } from '../../src/client/index.ts';
 import { frames } from '../../src/client/demux.ts';
@@ -20,7 +20,7 @@ after(async () => {
   await d?.cleanup();
 });
 
-async function collect(res: IncomingMessage): Promise<Array<{ stream: number; text: string }>> {
+async function collect(res: Readable): Promise<Array<{ stream: number; text: string }>> {
   const out: Array<{ stream: number; text: string }> = [];
   for await (const f of frames(res)) out.push({ stream: f.stream, text: f.payload.toString() });
   return out;
