@@ -335,7 +335,8 @@ export class Http1Client {
           detach();
           this.busy.delete(socket);
           if (res) res.onRead = () => undefined; // the connection is no longer this response's
-          if (reusable && rest.length === 0 && !socket.destroyed) this.keepIdle(socket);
+          // an answer that came before our body was all sent (an early error) ends the connection
+          if (reusable && sent && rest.length === 0 && !socket.destroyed) this.keepIdle(socket);
           else socket.destroy();
           res?.push(null);
         },
@@ -372,8 +373,9 @@ export class Http1Client {
       socket.once('close', onClose);
       req.signal?.addEventListener('abort', onAbort, { once: true });
       socket.resume();
+      let sent = false;
       try {
-        this.send(socket, req);
+        this.send(socket, req, () => (sent = true));
       } catch (err) {
         fail(err as Error);
       }
@@ -457,7 +459,7 @@ export class Http1Client {
       socket.once('end', onEnd);
       socket.once('error', onError);
       try {
-        this.send(socket, req);
+        this.send(socket, req, () => undefined);
       } catch (err) {
         fail(err as Error);
       }
@@ -471,16 +473,18 @@ export class Http1Client {
     this.busy.clear();
   }
 
-  private send(socket: Duplex, req: OutgoingRequest): void {
+  /** Writes the request; `whole` is called once all of it is handed to the socket. */
+  private send(socket: Duplex, req: OutgoingRequest, whole: () => void): void {
     const body = req.body;
     if (body === undefined || typeof body === 'string') {
       // a POST without a body says so (as docker does); GET and HEAD carry no length
       const length = body === undefined ? (req.method === 'GET' || req.method === 'HEAD' ? undefined : 0) : Buffer.byteLength(body);
       socket.write(requestHead(req, length === undefined ? {} : { 'Content-Length': String(length) }) + (body ?? ''));
+      whole();
       return;
     }
     socket.write(requestHead(req, { 'Transfer-Encoding': 'chunked' }));
-    sendChunked(socket, body).catch((err: Error) => socket.destroy(err));
+    sendChunked(socket, body).then(whole, (err: Error) => socket.destroy(err));
   }
 
   private takeIdle(): Duplex | undefined {

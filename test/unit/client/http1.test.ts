@@ -140,6 +140,33 @@ test('a streamed request body goes chunked and arrives whole; JSON bodies carry 
   client.close();
 });
 
+test('an answer that comes before the streamed body is all sent ends that connection', { timeout: 10_000 }, async () => {
+  let connections = 0;
+  // refuses at once, keep-alive, without reading the body
+  const server = createNetServer((sock) => {
+    connections++;
+    let answered = false;
+    sock.on('data', () => {
+      if (answered) return;
+      answered = true;
+      sock.write('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 18\r\n\r\n{"message":"nope"}');
+    });
+    sock.on('error', () => undefined);
+  });
+  const { client } = await listen(server);
+  const body = new Readable({ read() {} });
+  body.push('first part');
+  const res = await client.request({ method: 'POST', path: '/load', headers: {}, body });
+  assert.equal(res.statusCode, 400);
+  assert.equal(await text(res), '{"message":"nope"}');
+  body.push('more that must not reach a next request');
+  body.push(null);
+  const next = await client.request(GET('/'));
+  assert.equal(next.statusCode, 400);
+  assert.equal(connections, 2);
+  client.close();
+});
+
 test('a large body read slowly arrives whole (backpressure), and the connection is reused after', async () => {
   const payload = Buffer.alloc(8 << 20, 1);
   let connections = 0;
