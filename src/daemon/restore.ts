@@ -62,8 +62,23 @@ export async function restore(deps: ContainerDeps): Promise<void> {
       }
       const exitCode = await deps.runtime.exitCode(rec.id);
       const rt = await deps.runtime.state(rec.id);
+      if (rec.state.status === 'restarting') {
+        // Its last run was released before the backoff, and a policy restart keeps the record
+        // `restarting` until the new run is up. A run that got up before the crash is adopted;
+        // anything else the runtime or the bundle holds is a restart cut short: released here,
+        // then applyBootRestarts starts the container again.
+        if (rt && (rt.status === 'running' || rt.status === 'paused') && exitCode === undefined) {
+          log.info('restore: adopting a container restarted before a crash', { id: rec.id });
+          rec.state = { ...rec.state, status: 'running', pid: rt.pid, startedAt: nowRfc3339Nano(), error: '' };
+          deps.repo.save(rec); // and on as a live one, below
+        } else {
+          if (rt || exitCode !== undefined || (await listDir(containerPaths(deps, rec.id).bundleDir)).length > 0) await releaseRuntime(deps, rec);
+          continue;
+        }
+      }
       if (isRunning(rec.state)) {
-        if (exitCode !== undefined || !rt || rt.status === 'stopped') {
+        // `created` by the runtime but recorded running: the start never got its process going
+        if (exitCode !== undefined || !rt || rt.status === 'stopped' || rt.status === 'created') {
           await handleExit(deps, rec.id, { fallbackCode: 255 });
         } else {
           if (rt.status === 'paused') {

@@ -51,6 +51,56 @@ test('a running container survives kill -9 of berthd; a half-created one is gone
   assert.deepEqual(conmonsUnder(d.execRoot), []);
 });
 
+test('a crash while a start is under way (the monitor already spawned) is released at restart', async () => {
+  // The failpoint SIGKILLs berthd once config.json is written, before conmon is told to create
+  // the container: conmon's start pipe ends, it goes on and creates it. Restore must release that.
+  await d.stop();
+  await d.start({ BERTH_FAILPOINT: 'container-start-before-runtime' });
+  const c = await d.api('POST', '/containers/create?name=cutshort', { Image: 'busybox', Cmd: ['sleep', '300'] });
+  assert.equal(c.status, 201, c.body);
+  const id = c.json<{ Id: string }>().Id;
+  const started = d.api('POST', `/containers/${id}/start`).catch(() => undefined);
+  await d.exited();
+  await started;
+  // give the orphaned conmon time to run `runc create`
+  await new Promise((r) => setTimeout(r, 500));
+  await d.start();
+  const st = await docker(d, ['inspect', '--format', '{{.State.Status}} {{.State.Pid}}', 'cutshort']);
+  assert.equal(st.stdout.trim(), 'created 0');
+  assert.deepEqual(leakedMounts(d.dir), []);
+  assert.deepEqual(conmonsUnder(d.execRoot), []);
+  for (const sub of ['conmon', 'exits', 'runc']) assert.deepEqual(listDir(join(d.execRoot, sub)), [], sub);
+  // and it starts normally afterwards
+  const again = await docker(d, ['start', 'cutshort']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((await docker(d, ['rm', '-f', 'cutshort'])).code, 0);
+  assert.deepEqual(leakedMounts(d.dir), []);
+  assert.deepEqual(conmonsUnder(d.execRoot), []);
+});
+
+test('a crash during a restart by policy (record still `restarting`) is released, and the policy goes on', async () => {
+  await d.stop();
+  await d.start({ BERTH_FAILPOINT: 'container-restart-before-runtime' });
+  // the user's start runs; the policy's first restart SIGKILLs berthd with conmon spawned
+  const run = await docker(d, ['run', '-d', '--restart', 'always', '--name', 'flapcut', 'busybox', 'sh', '-c', 'exit 1']);
+  assert.equal(run.code, 0, run.stderr);
+  await d.exited();
+  await new Promise((r) => setTimeout(r, 500));
+  await d.start();
+  type St = { RestartCount: number; State: { Status: string; Error: string } };
+  let st: St | undefined;
+  for (let i = 0; i < 100; i++) {
+    st = (await d.api('GET', '/containers/flapcut/json')).json<St>();
+    if (st.RestartCount >= 3) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(st && st.RestartCount >= 3, `restarts went on after the crash: ${JSON.stringify(st)}`);
+  assert.doesNotMatch(st.State.Error, /already exists/);
+  assert.equal((await docker(d, ['rm', '-f', 'flapcut'])).code, 0);
+  assert.deepEqual(leakedMounts(d.dir), []);
+  assert.deepEqual(conmonsUnder(d.execRoot), []);
+});
+
 test('an exit that happens while berthd is down is recorded at restart', async () => {
   const run = await docker(d, ['run', '-d', '--name', 'shortlived', 'busybox', 'sh', '-c', 'sleep 1; exit 5']);
   assert.equal(run.code, 0, run.stderr);

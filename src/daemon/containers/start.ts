@@ -114,11 +114,13 @@ export async function startLocked(deps: ContainerDeps, rec: ContainerRecord, opt
         extraMounts,
         netnsPath: net.netnsPath,
       });
-      // A plain write: the bundle lives for one run and is regenerated at every start; a berthd that
-      // dies mid-write never gets to runc create, and after a power loss no container is running.
+      // A plain write: the bundle lives for one run and is regenerated at every start. If berthd
+      // dies before the monitor is told to go, the monitor goes on by itself (its start pipe ends):
+      // the runtime refuses a partial config.json, or creates the container from a whole one, which
+      // restore then releases as a start cut short. After a power loss no container is running.
       await writeFile(join(paths.bundleDir, 'config.json'), JSON.stringify(spec));
       mark('bundle');
-      failpoint('container-start-before-runtime');
+      failpoint(opts.byPolicy ? 'container-restart-before-runtime' : 'container-start-before-runtime');
     };
     const out = outputSettings(rec, paths);
     // The `none` driver's buffer only serves attach: each run starts it empty (removed before the
