@@ -10,7 +10,7 @@
 // inode. V8 itself rejects a cache made by another V8 or with other flags; then it is written
 // again. Files go in a private directory beside Node's compile cache (compile-cache.ts), used only
 // while it is ours and not writable by others; never a shared /tmp.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import vm from 'node:vm';
@@ -79,6 +79,12 @@ function readCache(path: string, stamp: string): Buffer | undefined {
   return raw.length > head.length && raw.subarray(0, head.length).toString('latin1') === head ? raw.subarray(head.length) : undefined;
 }
 
+/**
+ * Files kept in the cache directory. Each checkout (bundle path) has its own files, and a removed
+ * checkout's stay behind: past this many, the least recently written go when one is written.
+ */
+export const MAX_CACHE_FILES = 200;
+
 function writeCache(path: string, stamp: string, data: Buffer): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -86,9 +92,18 @@ function writeCache(path: string, stamp: string, data: Buffer): void {
     const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}`);
     writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC + stamp, 'latin1'), data]), { mode: 0o600, flag: 'wx' });
     renameSync(tmp, path);
+    pruneCache(dirname(path));
   } catch {
     // a cache that cannot be written is only a slower next start
   }
+}
+
+/** Keeps the newest MAX_CACHE_FILES cache files (by mtime); runs only when a file was written. */
+function pruneCache(dir: string): void {
+  const names = readdirSync(dir).filter((n) => n.endsWith('.v8') && !n.startsWith('.'));
+  if (names.length <= MAX_CACHE_FILES) return;
+  const aged = names.map((n) => ({ n, t: statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 })).sort((a, b) => b.t - a.t);
+  for (const { n } of aged.slice(MAX_CACHE_FILES)) rmSync(join(dir, n), { force: true });
 }
 
 /** How the bundle was compiled: without a cache file, from a usable cache, or without one (made at exit). */

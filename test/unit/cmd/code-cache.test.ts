@@ -2,11 +2,11 @@
 // used, refused and rewritten. Each load runs in a child process, as bin/berth does.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { codeCacheFile, codeCacheKey } from '../../../src/cmd/code-cache.ts';
+import { MAX_CACHE_FILES, codeCacheFile, codeCacheKey } from '../../../src/cmd/code-cache.ts';
 import { ROOT } from '../../helpers/daemon.ts';
 
 test('codeCacheKey: the command words, none for --help or odd words', () => {
@@ -91,6 +91,37 @@ test('a cache is written after a run that exits 0, used afterwards, and rewritte
       chmodSync(dirname(cacheFile), 0o700);
     }
     assert.equal(load().cache, 'accepted');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test(`writing a cache file keeps only the newest ${MAX_CACHE_FILES} in the directory (removed checkouts leave theirs)`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-codecache-prune-'));
+  try {
+    const cacheDir = join(dir, 'cache');
+    mkdirSync(cacheDir, { mode: 0o700 });
+    // MAX_CACHE_FILES + 5 files of older checkouts, each a minute older than the next
+    const now = Date.now() / 1000;
+    for (let i = 0; i < MAX_CACHE_FILES + 5; i++) {
+      const f = join(cacheDir, `old${i}-00000000.v8`);
+      writeFileSync(f, 'x');
+      utimesSync(f, now - 3600 + i * 60, now - 3600 + i * 60);
+    }
+    writeFileSync(join(cacheDir, '.in-flight.tmp'), 'not a cache file');
+    const bundle = join(dir, 'bundle.cjs');
+    writeFileSync(bundle, 'module.exports = 1;\n');
+    const runner = join(dir, 'runner.ts');
+    writeFileSync(runner, `import { requireWithCodeCache } from ${JSON.stringify(join(ROOT, 'src/cmd/code-cache.ts'))};\nrequireWithCodeCache(process.argv[2], process.argv[3]);\n`);
+    const r = spawnSync(process.execPath, [runner, bundle, join(cacheDir, 'run-11111111.v8')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const left = readdirSync(cacheDir).filter((n) => n.endsWith('.v8'));
+    assert.equal(left.length, MAX_CACHE_FILES);
+    assert.ok(left.includes('run-11111111.v8'), 'the new file stays');
+    // the oldest six went (five over the limit, plus one for the new file)
+    for (let i = 0; i < 6; i++) assert.ok(!left.includes(`old${i}-00000000.v8`), `old${i} removed`);
+    assert.ok(left.includes(`old6-00000000.v8`));
+    assert.ok(readdirSync(cacheDir).includes('.in-flight.tmp'), 'only cache files are pruned');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
