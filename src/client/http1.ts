@@ -292,30 +292,58 @@ export class Http1Client {
   }
 
   /** Sends the request; resolves with the response once its head has arrived. */
-  request(req: OutgoingRequest): Promise<HttpResponse> {
-    return new Promise<HttpResponse>((resolve, reject) => {
-      if (req.signal?.aborted) {
-        reject(abortError(req.signal));
-        return;
-      }
-      const socket = this.takeIdle() ?? this.open({ allowHalfOpen: false });
-      this.busy.add(socket);
+  async request(req: OutgoingRequest): Promise<HttpResponse> {
+    if (req.signal?.aborted) throw abortError(req.signal);
+    const socket = this.takeIdle() ?? this.open({ allowHalfOpen: false });
+    this.busy.add(socket);
+    const answer = await this.exchange(socket, req, false, (reusable) => {
+      this.busy.delete(socket);
+      if (reusable) this.keepIdle(socket);
+      else socket.destroy();
+    });
+    return answer as HttpResponse;
+  }
+
+  /**
+   * An upgrade request (Connection: Upgrade) on a connection of its own, half-open capable:
+   * resolves with the socket after a 101 (bytes that came with the 101 are put back into it), or
+   * with the response when the daemon answered otherwise.
+   */
+  upgrade(req: OutgoingRequest): Promise<Upgraded | HttpResponse> {
+    const socket = this.open({ allowHalfOpen: true });
+    return this.exchange(socket, req, true, () => socket.destroy());
+  }
+
+  /**
+   * One request and its answer on `socket`. Resolves with the response at its head, or, for an
+   * upgrade, with the socket after a 101. `release` is told once the connection is no longer this
+   * exchange's (the response read to its end, or a failure) and whether it may carry another
+   * request: only when the answer allows it and our request went out whole (an early answer to a
+   * streamed body would leave the rest of the body in front of the next request).
+   */
+  private exchange(socket: Duplex, req: OutgoingRequest, upgrade: boolean, release: (reusable: boolean) => void): Promise<HttpResponse | Upgraded> {
+    return new Promise((resolve, reject) => {
       let res: HttpResponse | undefined;
+      let upgradedHeaders: Record<string, string> = {};
       let settled = false;
       let failed = false;
+      let sent = false;
       const fail = (err: Error): void => {
         if (failed) return;
         failed = true;
         detach();
-        this.busy.delete(socket);
-        socket.destroy();
+        release(false);
         if (!settled) {
           settled = true;
           reject(err);
         } else if (res && !res.readableEnded) res.destroy(err);
       };
-      const reader = new ResponseReader(req.method, false, {
+      const reader = new ResponseReader(req.method, upgrade, {
         onHead: (status, message, headers) => {
+          if (status === 101) {
+            upgradedHeaders = headers;
+            return;
+          }
           res = new HttpResponse();
           res.statusCode = status;
           res.statusMessage = message;
@@ -333,12 +361,17 @@ export class Http1Client {
         },
         onDone: (reusable, rest) => {
           detach();
-          this.busy.delete(socket);
-          if (res) res.onRead = () => undefined; // the connection is no longer this response's
-          // an answer that came before our body was all sent (an early error) ends the connection
-          if (reusable && sent && rest.length === 0 && !socket.destroyed) this.keepIdle(socket);
-          else socket.destroy();
-          res?.push(null);
+          if (!res) {
+            // the 101: the connection is the caller's now, paused with what came after the head
+            socket.pause();
+            if (rest.length) socket.unshift(rest);
+            settled = true;
+            resolve({ socket, headers: upgradedHeaders });
+            return;
+          }
+          res.onRead = () => undefined; // the connection is no longer this response's
+          release(reusable && sent && rest.length === 0 && !socket.destroyed);
+          res.push(null);
         },
       });
       const onData = (data: Buffer): void => {
@@ -373,93 +406,8 @@ export class Http1Client {
       socket.once('close', onClose);
       req.signal?.addEventListener('abort', onAbort, { once: true });
       socket.resume();
-      let sent = false;
       try {
         this.send(socket, req, () => (sent = true));
-      } catch (err) {
-        fail(err as Error);
-      }
-    });
-  }
-
-  /**
-   * An upgrade request (Connection: Upgrade) on a connection of its own, half-open capable:
-   * resolves with the socket after a 101 (bytes that came with the 101 are put back into it), or
-   * with the response when the daemon answered otherwise.
-   */
-  upgrade(req: OutgoingRequest): Promise<Upgraded | HttpResponse> {
-    return new Promise((resolve, reject) => {
-      const socket = this.open({ allowHalfOpen: true });
-      let res: HttpResponse | undefined;
-      let settled = false;
-      let failed = false;
-      const fail = (err: Error): void => {
-        if (failed) return;
-        failed = true;
-        detach();
-        socket.destroy();
-        if (!settled) {
-          settled = true;
-          reject(err);
-        } else if (res && !res.readableEnded) res.destroy(err);
-      };
-      let headers: Record<string, string> = {};
-      const reader = new ResponseReader(req.method, true, {
-        onHead: (status, message, h) => {
-          headers = h;
-          if (status === 101) return;
-          res = new HttpResponse();
-          res.statusCode = status;
-          res.statusMessage = message;
-          res.headers = h;
-          res.onRead = () => socket.resume();
-          res.onDestroy = (err) => {
-            if (!reader.finished) fail(err ?? connectionError('response closed before its end', 'ECONNRESET'));
-          };
-          settled = true;
-          resolve(res);
-        },
-        onBody: (chunk) => {
-          if (res && !res.push(chunk)) socket.pause();
-        },
-        onDone: (_reusable, rest) => {
-          detach();
-          if (res) {
-            socket.destroy();
-            res.push(null);
-            return;
-          }
-          socket.pause();
-          if (rest.length) socket.unshift(rest);
-          settled = true;
-          resolve({ socket, headers });
-        },
-      });
-      const onData = (data: Buffer): void => {
-        try {
-          reader.push(data);
-        } catch (err) {
-          fail(err as Error);
-        }
-      };
-      const onEnd = (): void => {
-        try {
-          reader.end();
-        } catch (err) {
-          fail(err as Error);
-        }
-      };
-      const onError = (err: Error): void => fail(err);
-      const detach = (): void => {
-        socket.off('data', onData);
-        socket.off('end', onEnd);
-        socket.off('error', onError);
-      };
-      socket.on('data', onData);
-      socket.once('end', onEnd);
-      socket.once('error', onError);
-      try {
-        this.send(socket, req, () => undefined);
       } catch (err) {
         fail(err as Error);
       }
