@@ -127,10 +127,6 @@ export function encodeQuery(query: Query | undefined): string {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
-function headerValue(res: HttpResponse, name: string): string | undefined {
-  return res.headers[name];
-}
-
 export class Transport {
   readonly host: string;
   private readonly endpoint: Endpoint;
@@ -185,7 +181,7 @@ export class Transport {
     // wait for the (empty) body's end: only then is the keep-alive socket back in the pool for
     // the next request (else that one opens a second connection)
     await drain(res);
-    const header = (name: string): string | undefined => headerValue(res, name);
+    const header = (name: string): string | undefined => res.headers[name];
     return {
       apiVersion: header('api-version') || FALLBACK_API_VERSION,
       osType: header('ostype') ?? '',
@@ -244,7 +240,7 @@ export class Transport {
     const version = optimistic ? API_VERSION : await this.apiVersion();
     let res = await this.raw({ ...options, fullPath: `/v${version}${options.path}${encodeQuery(options.query)}` });
     if (optimistic) {
-      const server = headerValue(res, 'api-version');
+      const server = res.headers['api-version'];
       const older = server && compareApiVersions(server, API_VERSION) < 0 ? server : undefined;
       // a daemon without the header is taken as docker takes it after a ping (FALLBACK_API_VERSION)
       this.negotiated ??= Promise.resolve(server ? (older ?? API_VERSION) : FALLBACK_API_VERSION);
